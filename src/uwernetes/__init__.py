@@ -1,0 +1,1 @@
+"""Uwernetes: Kubernetes v1.30 in Python."""

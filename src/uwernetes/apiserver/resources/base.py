@@ -1,0 +1,180 @@
+"""What the generic store needs to know about one kind: its names, and its strategy hooks.
+
+Shape follows upstream's `pkg/registry/<group>/<kind>/strategy.go`: *prepare* mutates but never
+rejects, *validate* rejects but never mutates, *warnings* only advise. The generic handlers call
+the hooks in one fixed order; no kind-specific code lives in the HTTP layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from uwernetes.machinery.field import FieldError
+
+Obj = dict[str, Any]
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+@dataclass
+class Column:
+    """One Table column (metav1.TableColumnDefinition)."""
+
+    name: str
+    type: str = "string"
+    format: str = ""
+    description: str = ""
+    priority: int = 0
+
+    def definition(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "type": self.type,
+            "format": self.format,
+            "description": self.description,
+            "priority": self.priority,
+        }
+
+
+@dataclass
+class Printer:
+    """Server-side printing for `kubectl get`: columns plus a pure object -> cells function."""
+
+    columns: list[Column]
+    row: Callable[[Obj], list[Any]]
+    # Optional row conditions (pods: Completed/Failed).
+    conditions: Callable[[Obj], list[dict[str, Any]]] | None = None
+
+
+@dataclass
+class Context:
+    """Facts about the request a strategy may need."""
+
+    user: str = ""
+    groups: tuple[str, ...] = ()
+    dry_run: bool = False
+    features: Any = None  # uwernetes.features.FeatureGates
+    subresource: str = ""
+
+
+class Strategy:
+    """Default hooks: a kind overrides only what it needs."""
+
+    # Whether `metadata.generation` tracks spec changes (kinds with a spec).
+    tracks_generation: bool = True
+    # Kinds with a status subresource keep status out of main-resource writes.
+    has_status: bool = False
+    allow_create_on_update: bool = False
+    allow_unconditional_update: bool = True
+
+    def default(self, obj: Obj) -> None:
+        """Fill defaulted fields (upstream's SetDefaults_*); runs on every decoded object."""
+
+    def prepare_for_create(self, obj: Obj, ctx: Context) -> None:
+        if self.has_status:
+            obj.pop("status", None)
+
+    def prepare_for_update(self, new: Obj, old: Obj, ctx: Context) -> None:
+        if self.has_status:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+
+    def validate(self, obj: Obj, ctx: Context) -> list[FieldError]:
+        return []
+
+    def validate_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
+        return []
+
+    def warnings_on_create(self, obj: Obj, ctx: Context) -> list[str]:
+        return []
+
+    def warnings_on_update(self, new: Obj, old: Obj, ctx: Context) -> list[str]:
+        return []
+
+    # --- status subresource ---
+    def prepare_for_status_update(self, new: Obj, old: Obj, ctx: Context) -> None:
+        """Status writes keep everything but status (and metadata labels/annotations stay old)."""
+        for key in list(new):
+            if key not in ("status", "metadata", "apiVersion", "kind"):
+                del new[key]
+        for key, value in old.items():
+            if key not in ("status", "metadata", "apiVersion", "kind"):
+                new[key] = value
+
+    def validate_status_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
+        return []
+
+    # --- deletion ---
+    def default_grace_period(self, obj: Obj) -> int:
+        """Seconds a delete waits by default; 0 means delete at once."""
+        return 0
+
+
+@dataclass
+class Subresource:
+    name: str
+    verbs: tuple[str, ...]
+    # responseKind when it differs from the parent (scale -> autoscaling/v1 Scale).
+    group: str | None = None
+    version: str | None = None
+    kind: str | None = None
+
+
+@dataclass
+class ResourceType:
+    """One served resource: names, scope, verbs, and the strategy and printer behind it."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    singular: str = ""
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    subresources: tuple[Subresource, ...] = ()
+    strategy: Strategy = field(default_factory=Strategy)
+    printer: Printer | None = None
+    # Extra field-selector fields beyond metadata.name/namespace: field -> getter.
+    field_selectors: dict[str, Callable[[Obj], str]] = field(default_factory=dict)
+    # The feature gate that must be on for the resource to be served.
+    feature_gate: str | None = None
+    # Lists of these omit kind/apiVersion on items (built-in kinds); CRDs keep them.
+    builtin: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.singular:
+            self.singular = self.kind.lower()
+
+    @property
+    def group_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def api_version(self) -> str:
+        return self.group_version
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+    @property
+    def storage_prefix(self) -> str:
+        """Key prefix in the store, as upstream lays out etcd: `/registry/<group>/<resource>/`."""
+        return f"/registry/{self.group}/{self.plural}/" if self.group else f"/registry/{self.plural}/"
+
+    def key(self, namespace: str | None, name: str) -> str:
+        if self.namespaced:
+            return f"{self.storage_prefix}{namespace}/{name}"
+        return f"{self.storage_prefix}{name}"
+
+    def subresource(self, name: str) -> Subresource | None:
+        for s in self.subresources:
+            if s.name == name:
+                return s
+        return None
