@@ -146,6 +146,11 @@ class ResourceType:
     feature_gate: str | None = None
     # Lists of these omit kind/apiVersion on items (built-in kinds); CRDs keep them.
     builtin: bool = True
+    # A resource served from another's storage (events.k8s.io/v1 events live with core/v1
+    # events): the (group, plural) whose keys it uses, and the converters between the two forms.
+    storage_resource: tuple[str, str] | None = None
+    to_storage: Callable[[Obj], Obj] | None = None
+    from_storage: Callable[[Obj], Obj] | None = None
 
     def __post_init__(self) -> None:
         if not self.singular:
@@ -166,7 +171,8 @@ class ResourceType:
     @property
     def storage_prefix(self) -> str:
         """Key prefix in the store, as upstream lays out etcd: `/registry/<group>/<resource>/`."""
-        return f"/registry/{self.group}/{self.plural}/" if self.group else f"/registry/{self.plural}/"
+        group, plural = self.storage_resource or (self.group, self.plural)
+        return f"/registry/{group}/{plural}/" if group else f"/registry/{plural}/"
 
     def key(self, namespace: str | None, name: str) -> str:
         if self.namespaced:
