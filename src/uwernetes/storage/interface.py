@@ -1,0 +1,116 @@
+"""The storage interface every backend implements (SQLite embedded, etcd, memory).
+
+Semantics follow etcd as the API server uses it: one revision counter for the whole store, every
+write bumps it, each key carries the revision of its last change (its resourceVersion),
+compare-and-swap on that revision, and a change feed replayable from any revision newer than the
+last compaction.
+
+Values are API objects as dicts; a backend stamps `metadata.resourceVersion` with the revision of
+the write, so readers always see the version they would CAS against. `raw` is the same object as
+JSON bytes, handed out so the hot read paths need not serialise again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+Obj = dict[str, Any]
+
+ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
+
+
+@dataclass(slots=True)
+class Entry:
+    key: str
+    obj: Obj
+    raw: bytes
+    rev: int
+
+
+@dataclass(slots=True)
+class Event:
+    type: str  # ADDED / MODIFIED / DELETED
+    key: str
+    rev: int
+    obj: Obj  # for DELETED: the last state, stamped with the deletion revision
+    raw: bytes
+    prev: Obj | None = None  # the state before the change (None for ADDED)
+
+
+class StorageError(Exception):
+    pass
+
+
+class KeyExists(StorageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class KeyNotFound(StorageError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+class RevisionConflict(StorageError):
+    """The key's current revision is not the one the caller expected."""
+
+    def __init__(self, key: str, current: Entry | None) -> None:
+        super().__init__(key)
+        self.key = key
+        self.current = current
+
+
+class Compacted(StorageError):
+    """The requested revision is older than the oldest kept one."""
+
+    def __init__(self, requested: int, compacted: int) -> None:
+        super().__init__(f"required revision {requested} has been compacted (oldest {compacted})")
+        self.requested = requested
+        self.compacted = compacted
+
+
+class FutureRevision(StorageError):
+    def __init__(self, requested: int, current: int) -> None:
+        super().__init__(f"revision {requested} is newer than the current {current}")
+        self.requested = requested
+        self.current = current
+
+
+class Store(Protocol):
+    @property
+    def revision(self) -> int: ...
+
+    @property
+    def compacted_revision(self) -> int: ...
+
+    async def get(self, key: str) -> Entry | None: ...
+
+    async def list(
+        self, prefix: str, revision: int = 0, start_after: str = "", limit: int = 0
+    ) -> tuple[list[Entry], int, bool]:
+        """Entries under prefix at `revision` (0 = now), keys > start_after, at most `limit` (0 = all).
+
+        Returns (entries, the revision read at, whether more remain)."""
+        ...
+
+    async def create(self, key: str, obj: Obj) -> Entry: ...
+
+    async def update(self, key: str, obj: Obj, expected_rev: int) -> Entry:
+        """Replace key's value if its revision is still `expected_rev` (0 = unconditional)."""
+        ...
+
+    async def delete(self, key: str, expected_rev: int = 0) -> Entry:
+        """Remove key; returns the deleted entry stamped with the deletion revision."""
+        ...
+
+    def watch(self, prefix: str, after_rev: int) -> AsyncIterator[Event]:
+        """Every change under prefix with revision > after_rev, in order, forever."""
+        ...
+
+    async def compact(self, revision: int) -> None: ...
+
+    async def close(self) -> None: ...
