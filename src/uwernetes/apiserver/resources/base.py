@@ -57,6 +57,8 @@ class Context:
     dry_run: bool = False
     features: Any = None  # uwernetes.features.FeatureGates
     subresource: str = ""
+    # Server-side apply writes its own managedFields entry (operation Apply).
+    apply: bool = False
 
 
 class Strategy:
@@ -112,6 +114,13 @@ class Strategy:
     def default_grace_period(self, obj: Obj) -> int:
         """Seconds a delete waits by default; 0 means delete at once."""
         return 0
+
+    def graceful_hold(self, obj: Obj) -> bool:
+        """Whether a delete only marks the object (namespaces wait for their spec finalizers)."""
+        return False
+
+    def prepare_for_delete(self, obj: Obj) -> None:
+        """Changes made when an object is marked for deletion (namespaces turn Terminating)."""
 
 
 @dataclass

@@ -1,0 +1,76 @@
+"""Plugs the per-kind pieces (allocators, subresources, controllers) into a generic server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from uwernetes.apiserver.registry import Registry
+
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def openapi(registry: Registry) -> Any:
+    from uwernetes.apiserver.openapi import OpenAPIV3
+
+    return OpenAPIV3(registry.resources)
+
+
+class _Strict:
+    """fieldValidation support: unknown-field detection plus pruning, as Go decoding drops them."""
+
+    def __init__(self) -> None:
+        from uwernetes.machinery import strict
+
+        self._m = strict
+
+    def problems(self, raw: bytes, data: dict, group: str, version: str, kind: str, is_json: bool) -> list[str]:
+        """Worded problems (`unknown field "spec.foo"`, `duplicate field "x"`) in upstream's order."""
+        if is_json:
+            return self._m.strict_problems(raw, group, version, kind)
+        return self._m.problems(self._m.unknown_fields(data, group, version, kind))
+
+    def strict_error(self, kind: str, api_version: str, problems: list[str]):
+        return self._m.strict_error(kind, api_version, problems)
+
+    def warnings(self, problems: list[str]) -> list[str]:
+        return self._m.warnings(problems)
+
+    def prune_unknown(self, obj: dict, group: str, version: str, kind: str) -> None:
+        for path in self._m.unknown_fields(obj, group, version, kind):
+            remove_path(obj, path)
+
+
+def remove_path(obj: Any, path: str) -> None:
+    """Delete the field at a strict-decoding path such as `spec.containers[0].bogus`."""
+    steps: list[str | int] = []
+    for name, index in _PATH_TOKEN.findall(path):
+        steps.append(int(index) if index else name)
+    cur = obj
+    for step in steps[:-1]:
+        try:
+            cur = cur[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = steps[-1] if steps else None
+    if isinstance(cur, dict) and isinstance(last, str):
+        cur.pop(last, None)
+
+
+def strict_module() -> Any:
+    return _Strict()
+
+
+def install(app: Any, registry: Registry) -> None:
+    """Subresource handlers and allocation hooks for the kinds that need them."""
+    from uwernetes.apiserver import subresources
+
+    subresources.install(app, registry)
+
+
+def controllers(registry: Registry) -> list[Callable[[], Awaitable[None]]]:
+    """Loops the API server process runs for itself (upstream's in-apiserver controllers)."""
+    from uwernetes.controllers import serviceaccounts
+
+    return [lambda: serviceaccounts.run(registry)]
