@@ -282,9 +282,8 @@ def validate_only_deleted_scheduling_gates(new: list[Obj], old: list[Obj], path:
 
 
 def _validate_node_selector_mutation(new: Any, old: Any, path: Path) -> list[FieldError]:
-    new, old = new or {}, old or {}
-    for k, v in old.items():
-        if new.get(k) != v or k not in new:
+    for k, v in (old or {}).items():
+        if k not in (new or {}) or new[k] != v:
             return [field.invalid(path, new, "only additions to spec.nodeSelector are allowed (no mutations or deletions)")]
     return []
 
@@ -390,7 +389,7 @@ def validate_pod_update(new: Obj, old: Obj, opts: podspec.PodValidationOptions |
         errs.extend(_munge_gated(munged, old_spec, sp))
     if semantic(munged) != semantic(old_spec):
         fields = list(UPDATABLE_FIELDS)
-        if podspec._enabled(opts.features, "InPlacePodVerticalScaling"):
+        if podspec.gate_enabled(opts.features, "InPlacePodVerticalScaling"):
             fields.append(RESOURCES_UPDATABLE)
         detail = f"pod updates may not change fields other than {','.join(fields)}\n{_spec_diff(semantic(old_spec), semantic(munged))}"
         errs.append(field.forbidden(sp, detail))

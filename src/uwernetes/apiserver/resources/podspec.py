@@ -236,7 +236,7 @@ def all_containers(spec: Obj) -> Iterator[Obj]:
 # --------------------------------------------------------------------------------------------
 
 
-def _enabled(gates: Any, name: str) -> bool:
+def gate_enabled(gates: Any, name: str) -> bool:
     return (gates or features_mod.DEFAULT).enabled(name)
 
 
@@ -248,9 +248,9 @@ def _rro_in_use(spec: Obj | None) -> bool:
 
 def drop_disabled_fields(spec: Obj, old_spec: Obj | None, gates: Any = None) -> None:
     """Drop fields of disabled gates unless the old spec already used them (create: old_spec None)."""
-    if not _enabled(gates, "UserNamespacesSupport") and not (old_spec is not None and old_spec.get("hostUsers") is not None):
+    if not gate_enabled(gates, "UserNamespacesSupport") and not (old_spec is not None and old_spec.get("hostUsers") is not None):
         spec.pop("hostUsers", None)
-    if not _enabled(gates, "RecursiveReadOnlyMounts") and not _rro_in_use(old_spec):
+    if not gate_enabled(gates, "RecursiveReadOnlyMounts") and not _rro_in_use(old_spec):
         for c in all_containers(spec):
             for m in c.get("volumeMounts") or ():
                 m.pop("recursiveReadOnly", None)
