@@ -56,7 +56,7 @@ def to_storage(event: Obj) -> Obj:
 
 def from_storage(event: Obj) -> Obj:
     """core/v1 Event -> events.k8s.io/v1 Event."""
-    out: Obj = {"apiVersion": EVENTS_V1, "kind": "Event"}
+    out: Obj = {"apiVersion": EVENTS_V1_API, "kind": "Event"}
     for k, v in event.items():
         if k in ("apiVersion", "kind"):
             continue
