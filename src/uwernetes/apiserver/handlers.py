@@ -249,7 +249,7 @@ class ResourceHandlers:
     async def delete(self, req: Request, info: RequestInfo, rt: ResourceType) -> Response:
         options = self._delete_options(req)
         obj, deleted_now = await self.registry.delete(rt, info.namespace or None, info.name, options, self._ctx(req, options.dry_run))
-        if deleted_now and not getattr(rt.strategy, "return_deleted_object", False):
+        if deleted_now and not rt.strategy.return_deleted_object:
             m = obj.get("metadata") or {}
             body = errors.success_status(m.get("name", info.name), rt.group, rt.plural, m.get("uid", ""))
             return Response(200, orjson.dumps(body))

@@ -95,7 +95,10 @@ class Registry:
         ]
         self._by_gvr = {(r.group, r.version, r.plural): r for r in self.resources}
         self._caches: dict[str, WatchCache] = {}
-        self.admission: list[AdmissionHook] = []
+        # Upstream's order: mutating admission runs on the defaulted object before the strategy,
+        # validating admission on the final object just before it is stored.
+        self.mutating: list[AdmissionHook] = []
+        self.validating: list[AdmissionHook] = []
         # Stateful allocators (service IPs, node ports) hook in per resource.
         self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[None]]] = {}
 
@@ -270,8 +273,12 @@ class Registry:
 
     # --- writes ---
 
+    async def _mutate(self, rt: ResourceType, op: str, new: Obj | None, old: Obj | None, ctx: Context) -> None:
+        for hook in self.mutating:
+            await hook(rt, op, new, old, ctx)
+
     async def _admit(self, rt: ResourceType, op: str, new: Obj | None, old: Obj | None, ctx: Context) -> None:
-        for hook in self.admission:
+        for hook in self.validating:
             await hook(rt, op, new, old, ctx)
 
     async def _check_namespace(self, rt: ResourceType, namespace: str | None, name: str) -> None:
@@ -333,11 +340,14 @@ class Registry:
             m.pop("generation", None)
         obj = self._with_type(rt, obj)
         rt.strategy.default(obj)
+        await self._check_namespace(rt, m.get("namespace"), m.get("name", ""))
+        await self._mutate(rt, "CREATE", obj, None, ctx)
         rt.strategy.prepare_for_create(obj, ctx)
-        errs = validate_object_meta(obj.get("metadata"), rt.namespaced, name_check=_name_check(rt))
+        errs = [] if rt.strategy.validates_object_meta else validate_object_meta(
+            obj.get("metadata"), rt.namespaced, name_check=_name_check(rt)
+        )
         errs += rt.strategy.validate(obj, ctx)
         self._validate(rt, obj, errs)
-        await self._check_namespace(rt, m.get("namespace"), m.get("name", ""))
         await self._admit(rt, "CREATE", obj, None, ctx)
         if not ctx.apply:
             record_update(obj, None, field_manager or _default_manager(ctx), rt.api_version)
@@ -504,13 +514,16 @@ class Registry:
                 else:
                     keep.pop(k, None)
             new["metadata"] = keep
-            errs = validate_object_meta_update(new["metadata"], om) + strategy.validate_status_update(new, old, ctx)
+            errs = [] if strategy.validates_object_meta else validate_object_meta_update(new["metadata"], om)
+            errs += strategy.validate_status_update(new, old, ctx)
         else:
             strategy.default(new)
+            await self._mutate(rt, "UPDATE", new, old, ctx)
             strategy.prepare_for_update(new, old, ctx)
             if strategy.tracks_generation and _spec_part(new) != _spec_part(old):
                 nm["generation"] = int(om.get("generation") or 0) + 1
-            errs = validate_object_meta_update(nm, om) + strategy.validate_update(new, old, ctx)
+            errs = [] if strategy.validates_object_meta else validate_object_meta_update(nm, om)
+            errs += strategy.validate_update(new, old, ctx)
         self._validate(rt, new, errs)
         if _same_ignoring_version(new, old):
             return old
@@ -554,10 +567,7 @@ class Registry:
                     rt.group,
                 )
             await self._admit(rt, "DELETE", None, obj, ctx)
-            grace = options.grace_period_seconds
-            if grace is None:
-                grace = rt.strategy.default_grace_period(obj)
-            grace = max(0, grace)
+            grace = max(0, rt.strategy.grace_period(obj, options.grace_period_seconds))
             new = copy.deepcopy(obj)
             nm = meta.meta(new)
             finalizers = list(nm.get("finalizers") or [])

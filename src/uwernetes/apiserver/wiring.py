@@ -64,9 +64,11 @@ def strict_module() -> Any:
 
 def install(app: Any, registry: Registry) -> None:
     """Subresource handlers and allocation hooks for the kinds that need them."""
+    from uwernetes.admission.builtin import PodAdmission
     from uwernetes.apiserver import subresources
 
     subresources.install(app, registry)
+    registry.mutating.append(PodAdmission(registry))
 
 
 def controllers(registry: Registry) -> list[Callable[[], Awaitable[None]]]:

@@ -70,6 +70,11 @@ class Strategy:
     has_status: bool = False
     allow_create_on_update: bool = False
     allow_unconditional_update: bool = True
+    # Kinds whose validate() already includes ObjectMeta checks (as upstream's pod validation
+    # does) say so, and the generic layer skips its own to avoid reporting errors twice.
+    validates_object_meta: bool = False
+    # DELETE answers with the deleted object instead of a Status (pods do).
+    return_deleted_object: bool = False
 
     def default(self, obj: Obj) -> None:
         """Fill defaulted fields (upstream's SetDefaults_*); runs on every decoded object."""
@@ -114,6 +119,10 @@ class Strategy:
     def default_grace_period(self, obj: Obj) -> int:
         """Seconds a delete waits by default; 0 means delete at once."""
         return 0
+
+    def grace_period(self, obj: Obj, requested: int | None) -> int:
+        """The grace period a delete gets (CheckGracefulDeleteWithOptions)."""
+        return self.default_grace_period(obj) if requested is None else requested
 
     def graceful_hold(self, obj: Obj) -> bool:
         """Whether a delete only marks the object (namespaces wait for their spec finalizers)."""

@@ -499,6 +499,8 @@ class PodStrategy(Strategy):
     # Pods have no metadata.generation in v1.30 (it arrived with 1.33's observedGeneration work).
     tracks_generation = False
     has_status = True
+    validates_object_meta = True
+    return_deleted_object = True
 
     def default(self, obj: Obj) -> None:
         spec = obj.get("spec")
@@ -551,6 +553,13 @@ class PodStrategy(Strategy):
 
     def validate_status_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
         return validate_pod_status_update(new, old)
+
+    def grace_period(self, obj: Obj, requested: int | None) -> int:
+        """A user's period is honoured only for a scheduled, unfinished pod (upstream forces 0)."""
+        default = self.default_grace_period(obj)
+        if requested is None or default == 0:
+            return default
+        return requested
 
     def default_grace_period(self, obj: Obj) -> int:
         """CheckGracefulDelete without a user value: the pod's period, 0 when unscheduled or done."""
