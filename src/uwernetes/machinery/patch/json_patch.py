@@ -203,10 +203,11 @@ class _State:
             raise JsonPatchError(f"{kind} operation failed to decode {name}")
         return v
 
-    def _locate(self, path: str, what: str) -> tuple[Any, str]:
+    def _locate(self, path: str, what: str, quote: bool = False) -> tuple[Any, str]:
         found = self._find(path)
         if found is None:
-            raise JsonPatchError(f"{what}: {path}: missing value")
+            shown = f'"{path}"' if quote else path
+            raise JsonPatchError(f"{what}: {shown}: missing value")
         return found
 
     def apply(self, op: dict | None) -> None:
@@ -217,12 +218,12 @@ class _State:
 
     def _op_add(self, op: dict) -> None:
         path = self._operand(op, "path", "add")
-        con, key = self._locate(path, "add operation does not apply: doc is missing path")
+        con, key = self._locate(path, "add operation does not apply: doc is missing path", quote=True)
         self._add(con, key, _deep_copy(op.get("value")), path)
 
     def _op_remove(self, op: dict) -> None:
         path = self._operand(op, "path", "remove")
-        con, key = self._locate(path, "remove operation does not apply: doc is missing path")
+        con, key = self._locate(path, "remove operation does not apply: doc is missing path", quote=True)
         self._remove(con, key, path)
 
     def _op_replace(self, op: dict) -> None:
