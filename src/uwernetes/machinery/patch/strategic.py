@@ -275,8 +275,11 @@ def _merge_ordered_list(out: dict, pending: dict, key: str, schema: dict | None)
     strategy = _strategy(strategies)
     _validate_patch_with_order(patch_list, order, merge_key)
 
+    # Upstream's merge edits the live list's backing array in place (deletions shift it, appends
+    # fill the freed tail); the order below is read from that edited array, so track it.
+    server_order = list(orig_list)
     if found_orig and found_patch:
-        merged = _slice_handler(orig_list, patch_list, _items(node), strategy, merge_key, False)
+        merged = _slice_handler(orig_list, patch_list, _items(node), strategy, merge_key, False, server_order)
     elif found_orig:
         merged = orig_list
     elif found_patch:
@@ -289,7 +292,7 @@ def _merge_ordered_list(out: dict, pending: dict, key: str, schema: dict | None)
     else:
         patch_items, server_only = _partition_primitives(merged, order)
     kind = _slice_element_type(orig_list, patch_list)
-    out[list_key] = _normalize_element_order(patch_items, server_only, order, orig_list, merge_key, kind)
+    out[list_key] = _normalize_element_order(patch_items, server_only, order, server_order, merge_key, kind)
     pending.pop(list_key, None)
 
 
@@ -329,11 +332,20 @@ def _merge_key_value_equal(left: Any, right: Any, merge_key: str) -> bool:
 
 
 def _slice_handler(
-    original: list, patch: list, elem_schema: dict | None, strategy: str, merge_key: str, is_delete_list: bool
+    original: list,
+    patch: list,
+    elem_schema: dict | None,
+    strategy: str,
+    merge_key: str,
+    is_delete_list: bool,
+    view: list | None = None,
 ) -> list:
-    """`mergeSliceHandler`: merge lists with the merge strategy, replace the others."""
+    """`mergeSliceHandler`: merge lists with the merge strategy, replace the others.
+
+    `view`, if given, is a copy of `original` rewritten as Go's in-place edits leave its array.
+    """
     if strategy == "merge" or is_delete_list:
-        return _merge_slice(original, patch, elem_schema, merge_key, is_delete_list)
+        return _merge_slice(original, patch, elem_schema, merge_key, is_delete_list, view)
     return _clean(patch)
 
 
@@ -357,7 +369,12 @@ def _slice_element_type(*lists: list) -> type:
 
 
 def _merge_slice(
-    original: list, patch: list, elem_schema: dict | None, merge_key: str, is_delete_list: bool
+    original: list,
+    patch: list,
+    elem_schema: dict | None,
+    merge_key: str,
+    is_delete_list: bool,
+    view: list | None = None,
 ) -> list:
     if not original and not patch:
         return original
@@ -372,14 +389,20 @@ def _merge_slice(
 
     if not merge_key:
         raise _internal("cannot merge lists without merge key for struct")
-    original, patch, replaced = _apply_special_elements(original, patch, merge_key)
-    merged = replaced if replaced is not None else _merge_maps_by_key(original, patch, merge_key, elem_schema)
+    original, patch, replaced = _apply_special_elements(original, patch, merge_key, view)
+    if replaced is not None:
+        merged = replaced
+    else:
+        merged = _merge_maps_by_key(original, patch, merge_key, elem_schema, view)
     patch_items, server_only = _partition_maps(merged, patch, merge_key)
     return _normalize_element_order(patch_items, server_only, patch, original, merge_key, kind)
 
 
-def _apply_special_elements(original: list, patch: list, merge_key: str) -> tuple[list, list, list | None]:
+def _apply_special_elements(
+    original: list, patch: list, merge_key: str, view: list | None
+) -> tuple[list, list, list | None]:
     """`mergeSliceWithSpecialElements`: apply `$patch` elements; returns (original, plain patch, replaced)."""
+    original = list(original)
     plain = []
     replace = False
     for v in patch:
@@ -391,7 +414,16 @@ def _apply_special_elements(original: list, patch: list, merge_key: str) -> tupl
             if merge_key not in v:
                 raise _no_merge_key(v, merge_key)
             gone = _hk(v[merge_key])
-            original = [o for o in original if not (merge_key in o and _hk(o[merge_key]) == gone)]
+            k = 0
+            while k < len(original):
+                o = original[k]
+                if merge_key in o and _hk(o[merge_key]) == gone:
+                    n = len(original)
+                    del original[k]
+                    if view is not None:  # Go's append(s[:k], s[k+1:]...) shifts the shared array
+                        view[k : n - 1] = view[k + 1 : n]
+                else:
+                    k += 1
         elif directive == "replace":
             replace = True
         elif directive == "merge":
@@ -403,7 +435,9 @@ def _apply_special_elements(original: list, patch: list, merge_key: str) -> tupl
     return original, plain, None
 
 
-def _merge_maps_by_key(original: list, patch: list, merge_key: str, elem_schema: dict | None) -> list:
+def _merge_maps_by_key(
+    original: list, patch: list, merge_key: str, elem_schema: dict | None, view: list | None
+) -> list:
     """`mergeSliceWithoutSpecialElements`: merge patch maps into the original ones with the same key."""
     out = list(original)
     where: dict[Any, int] = {}
@@ -417,6 +451,8 @@ def _merge_maps_by_key(original: list, patch: list, merge_key: str, elem_schema:
         i = where.get(key)
         if i is None:
             where[key] = len(out)
+            if view is not None and len(out) < len(view):  # append reuses the array's free tail
+                view[len(out)] = v
             out.append(_clean(v))
         else:
             out[i] = _merge_map(out[i], v, elem_schema)
