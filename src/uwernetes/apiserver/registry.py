@@ -446,7 +446,8 @@ class Registry:
             if ctx.dry_run:
                 return stored, False
             nm = stored.get("metadata") or {}
-            if nm.get("deletionTimestamp") and not nm.get("finalizers") and not _grace_pending(stored):
+            if (nm.get("deletionTimestamp") and not nm.get("finalizers") and not _grace_pending(stored)
+                    and not rt.strategy.graceful_hold(stored)):
                 # The last finalizer is gone from an object being deleted: it goes now.
                 try:
                     gone = await self.store.delete(key, entry.rev)
@@ -503,6 +504,10 @@ class Registry:
             # Binding writes spec.nodeName and the PodScheduled condition directly, as upstream's
             # binding storage does, outside the pod strategy's spec/status split.
             errs = []
+        elif subresource == "finalize":
+            new["metadata"] = dict(om)
+            strategy.prepare_for_finalize_update(new, old, ctx)
+            errs = strategy.validate_finalize_update(new, old, ctx)
         elif subresource == "status":
             strategy.default(new)
             strategy.prepare_for_status_update(new, old, ctx)

@@ -151,7 +151,8 @@ class RunningServer:
                 self._task.result()
             await asyncio.sleep(0.002)
         self._background.append(asyncio.create_task(self._compactor()))
-        for start in wiring.controllers(registry):
+        ca_pem = self.pki.ca_pem().decode() if self.pki is not None else ""
+        for start in wiring.controllers(registry, ca_pem):
             self._background.append(asyncio.create_task(start()))
 
     async def _compactor(self) -> None:

@@ -88,6 +88,13 @@ def install(app: Any, registry: Registry) -> None:
         status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
         return Response(201, orjson.dumps(status))
 
+    async def finalize(req: Request, info: RequestInfo, rt: ResourceType, send) -> Response:
+        if info.verb != "update":
+            raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+        return await app.handlers.update(req, info, rt)
+
+    if registry.resource("", "v1", "namespaces") is not None:
+        app.subresources[("", "namespaces", "finalize")] = finalize
     for rt in registry.resources:
         if rt.subresource("scale") is not None:
             app.subresources[(rt.group, rt.plural, "scale")] = scale

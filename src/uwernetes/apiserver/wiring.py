@@ -71,8 +71,12 @@ def install(app: Any, registry: Registry) -> None:
     registry.mutating.append(PodAdmission(registry))
 
 
-def controllers(registry: Registry) -> list[Callable[[], Awaitable[None]]]:
-    """Loops the API server process runs for itself (upstream's in-apiserver controllers)."""
-    from uwernetes.controllers import serviceaccounts
+def controllers(registry: Registry, ca_pem: str = "") -> list[Callable[[], Awaitable[None]]]:
+    """Namespace housekeeping loops `uwe up` runs beside the API server (the controller manager
+    proper arrives with the workloads issue)."""
+    from uwernetes.controllers import namespaces, rootca, serviceaccounts
 
-    return [lambda: serviceaccounts.run(registry)]
+    loops = [lambda: serviceaccounts.run(registry), lambda: namespaces.run(registry)]
+    if ca_pem:
+        loops.append(lambda: rootca.run(registry, ca_pem))
+    return loops
