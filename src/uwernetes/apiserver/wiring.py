@@ -69,6 +69,10 @@ def install(app: Any, registry: Registry) -> None:
 
     subresources.install(app, registry)
     registry.mutating.append(PodAdmission(registry))
+    if registry.resource("", "v1", "services") is not None:
+        from uwernetes.apiserver.allocators import ServiceAllocator
+
+        registry.before_store[("", "services")] = ServiceAllocator(registry)
 
 
 def controllers(registry: Registry, ca_pem: str = "") -> list[Callable[[], Awaitable[None]]]:

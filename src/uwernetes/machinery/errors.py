@@ -47,7 +47,7 @@ class StatusError(Exception):
         }
         if self.reason:
             s["reason"] = self.reason
-        if self.details:
+        if self.details is not None:
             s["details"] = self.details
         s["code"] = self.code
         return s

@@ -1,0 +1,60 @@
+"""Stateful allocation for Services: cluster IPs and node ports, checked against every Service.
+
+Upstream keeps allocation bitmaps in etcd; here the Service watch cache is the source of what is
+taken, plus a short-lived reservation set covering writes not yet committed, so two concurrent
+creates never receive the same address.
+"""
+
+from __future__ import annotations
+
+import time
+
+from uwernetes.apiserver.registry import Registry
+from uwernetes.apiserver.resources import services as svc
+from uwernetes.apiserver.resources.base import Obj
+
+RESERVATION_SECONDS = 30.0
+
+
+class ServiceAllocator:
+    def __init__(self, registry: Registry, cidr: str = svc.DEFAULT_SERVICE_CIDR) -> None:
+        self.registry = registry
+        self.cidr = cidr
+        self.rt = registry.resource("", "v1", "services")
+        self._reserved_ips: dict[str, float] = {}
+        self._reserved_ports: dict[int, float] = {}
+
+    def _taken(self, exclude_uid: str | None) -> tuple[set[str], set[int]]:
+        now = time.monotonic()
+        for table in (self._reserved_ips, self._reserved_ports):
+            for k in [k for k, t in table.items() if now - t > RESERVATION_SECONDS]:
+                del table[k]
+        ips: set[str] = set(self._reserved_ips)
+        ports: set[int] = set(self._reserved_ports)
+        cache = self.registry._caches.get(self.rt.storage_prefix)
+        for entry in (cache.objects.values() if cache else ()):
+            if exclude_uid and (entry.obj.get("metadata") or {}).get("uid") == exclude_uid:
+                continue
+            spec = entry.obj.get("spec") or {}
+            ips.update(ip for ip in spec.get("clusterIPs") or [spec.get("clusterIP")] if ip and ip != svc.HEADLESS)
+            ports.update(p["nodePort"] for p in spec.get("ports") or () if p.get("nodePort"))
+        return ips, ports
+
+    async def __call__(self, op: str, new: Obj, old: Obj | None) -> None:
+        spec = new.setdefault("spec", {})
+        name = (new.get("metadata") or {}).get("name") or ""
+        uid = (new.get("metadata") or {}).get("uid")
+        used_ips, used_ports = self._taken(uid if op == "UPDATE" else None)
+        old_spec = (old or {}).get("spec") or {}
+        if spec.get("type") != svc.EXTERNAL_NAME:
+            requested = spec.get("clusterIP") or None
+            if op == "CREATE" or (requested != old_spec.get("clusterIP")) or not requested:
+                ip = svc.allocate_cluster_ip(used_ips, self.cidr, requested, name=name)
+                spec["clusterIP"] = ip
+                spec["clusterIPs"] = [ip]
+                if ip != svc.HEADLESS:
+                    self._reserved_ips[ip] = time.monotonic()
+        svc.allocate_node_ports(new, used_ports)
+        for p in spec.get("ports") or ():
+            if p.get("nodePort"):
+                self._reserved_ports[p["nodePort"]] = time.monotonic()
