@@ -496,11 +496,12 @@ def _validate_traffic_policies(spec: Obj) -> list[FieldError]:
         else:
             errs.extend(field.invalid(sp.child("healthCheckNodePort"), hc, m) for m in validation.is_valid_port_num(hc))
     itp = spec.get("internalTrafficPolicy")
-    if spec.get("type") != EXTERNAL_NAME:
-        if itp is None:
+    if itp is None:
+        # Only these types ever had it defaulted; stored objects of others stay valid.
+        if spec.get("type") in (NODE_PORT, LOAD_BALANCER, CLUSTER_IP):
             errs.append(field.required(sp.child("internalTrafficPolicy"), ""))
-        elif itp not in TRAFFIC_POLICIES:
-            errs.append(field.not_supported(sp.child("internalTrafficPolicy"), itp, TRAFFIC_POLICIES))
+    elif itp not in TRAFFIC_POLICIES:
+        errs.append(field.not_supported(sp.child("internalTrafficPolicy"), itp, TRAFFIC_POLICIES))
     return errs
 
 
