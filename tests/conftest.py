@@ -71,6 +71,10 @@ class Cluster:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
         return proc
 
+    def run(self, coro, timeout: float = 30):
+        """Run a coroutine on the in-thread server's event loop (for in-process clients)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
     def python_client(self):
         """An ApiClient of the official `kubernetes` package configured for this cluster."""
         from kubernetes import client as k8s

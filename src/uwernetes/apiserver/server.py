@@ -181,6 +181,13 @@ class RunningServer:
         if self.config.store is None:
             await self.store.close()
 
+    def client(self, field_manager: str = "", user_agent: str = "uwernetes-inprocess"):
+        """A client into this server through the in-process transport (full request path)."""
+        from uwernetes.client.api import Client
+        from uwernetes.client.transport import InProcessTransport
+
+        return Client(InProcessTransport(self.app, self.token, user_agent), field_manager)
+
     def kubeconfig(self) -> str:
         import base64
 

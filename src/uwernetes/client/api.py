@@ -1,0 +1,197 @@
+"""An async Kubernetes client over either transport: typed by resource, objects as dicts.
+
+Errors come back as `APIError` carrying the server's metav1.Status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from uwernetes.client.transport import StreamError, Transport
+
+PATCH_TYPES = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+
+@dataclass(frozen=True)
+class Resource:
+    group: str
+    version: str
+    plural: str
+    namespaced: bool
+    kind: str = ""
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def path(self, namespace: str | None = None, name: str | None = None, subresource: str | None = None) -> str:
+        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+        if self.namespaced and namespace:
+            base += f"/namespaces/{namespace}"
+        base += f"/{self.plural}"
+        if name:
+            base += f"/{name}"
+            if subresource:
+                base += f"/{subresource}"
+        return base
+
+
+PODS = Resource("", "v1", "pods", True, "Pod")
+NODES = Resource("", "v1", "nodes", False, "Node")
+NAMESPACES = Resource("", "v1", "namespaces", False, "Namespace")
+SERVICES = Resource("", "v1", "services", True, "Service")
+CONFIGMAPS = Resource("", "v1", "configmaps", True, "ConfigMap")
+SECRETS = Resource("", "v1", "secrets", True, "Secret")
+EVENTS = Resource("", "v1", "events", True, "Event")
+SERVICEACCOUNTS = Resource("", "v1", "serviceaccounts", True, "ServiceAccount")
+LEASES = Resource("coordination.k8s.io", "v1", "leases", True, "Lease")
+DEPLOYMENTS = Resource("apps", "v1", "deployments", True, "Deployment")
+REPLICASETS = Resource("apps", "v1", "replicasets", True, "ReplicaSet")
+JOBS = Resource("batch", "v1", "jobs", True, "Job")
+
+
+class APIError(Exception):
+    def __init__(self, code: int, status: dict[str, Any]) -> None:
+        self.code = code
+        self.status = status
+        self.reason = status.get("reason", "")
+        super().__init__(f"{code} {self.reason}: {status.get('message', '')}")
+
+    @property
+    def not_found(self) -> bool:
+        return self.code == 404
+
+    @property
+    def conflict(self) -> bool:
+        return self.code == 409
+
+
+def _error(code: int, body: bytes) -> APIError:
+    try:
+        status = orjson.loads(body)
+        if not isinstance(status, dict):
+            raise ValueError
+    except ValueError:
+        status = {"message": body.decode("utf-8", "replace"), "code": code}
+    return APIError(code, status)
+
+
+@dataclass(slots=True)
+class WatchEvent:
+    type: str
+    object: dict[str, Any]
+
+
+class Client:
+    def __init__(self, transport: Transport, field_manager: str = "") -> None:
+        self.transport = transport
+        self.field_manager = field_manager
+
+    async def _call(self, method: str, path: str, query: dict | None = None, body: Any = None,
+                    content_type: str = "application/json") -> dict[str, Any]:
+        data = None
+        headers = None
+        if body is not None:
+            data = body if isinstance(body, bytes) else orjson.dumps(body)
+            headers = {"content-type": content_type}
+        resp = await self.transport.request(method, path, query, data, headers)
+        if resp.status >= 400:
+            raise _error(resp.status, resp.body)
+        return orjson.loads(resp.body) if resp.body else {}
+
+    def _fm(self, query: dict, field_manager: str | None) -> dict:
+        fm = field_manager or self.field_manager
+        if fm:
+            query["fieldManager"] = fm
+        return query
+
+    async def get(self, res: Resource, name: str, namespace: str | None = None, subresource: str | None = None) -> dict:
+        return await self._call("GET", res.path(namespace, name, subresource))
+
+    async def list(self, res: Resource, namespace: str | None = None, *, label_selector: str | None = None,
+                   field_selector: str | None = None, limit: int | None = None, continue_: str | None = None,
+                   resource_version: str | None = None) -> dict:
+        query = {"labelSelector": label_selector, "fieldSelector": field_selector, "limit": limit,
+                 "continue": continue_, "resourceVersion": resource_version}
+        return await self._call("GET", res.path(namespace), query)
+
+    async def create(self, res: Resource, obj: dict, namespace: str | None = None, *, subresource: str | None = None,
+                     name: str | None = None, field_manager: str | None = None, dry_run: bool = False) -> dict:
+        namespace = namespace or (obj.get("metadata") or {}).get("namespace")
+        query = self._fm({}, field_manager)
+        if dry_run:
+            query["dryRun"] = "All"
+        path = res.path(namespace, name, subresource) if subresource else res.path(namespace)
+        return await self._call("POST", path, query, obj)
+
+    async def update(self, res: Resource, obj: dict, namespace: str | None = None, *, subresource: str | None = None,
+                     field_manager: str | None = None) -> dict:
+        m = obj.get("metadata") or {}
+        namespace = namespace or m.get("namespace")
+        return await self._call("PUT", res.path(namespace, m["name"], subresource), self._fm({}, field_manager), obj)
+
+    async def update_status(self, res: Resource, obj: dict, field_manager: str | None = None) -> dict:
+        return await self.update(res, obj, subresource="status", field_manager=field_manager)
+
+    async def patch(self, res: Resource, name: str, patch: Any, namespace: str | None = None, *,
+                    patch_type: str = "merge", subresource: str | None = None, field_manager: str | None = None,
+                    force: bool | None = None) -> dict:
+        query = self._fm({}, field_manager)
+        if force is not None:
+            query["force"] = force
+        return await self._call("PATCH", res.path(namespace, name, subresource), query, patch, PATCH_TYPES[patch_type])
+
+    async def delete(self, res: Resource, name: str, namespace: str | None = None, *,
+                     grace_period_seconds: int | None = None, propagation_policy: str | None = None,
+                     preconditions: dict | None = None) -> dict:
+        body: dict[str, Any] = {}
+        if grace_period_seconds is not None:
+            body["gracePeriodSeconds"] = grace_period_seconds
+        if propagation_policy:
+            body["propagationPolicy"] = propagation_policy
+        if preconditions:
+            body["preconditions"] = preconditions
+        return await self._call("DELETE", res.path(namespace, name), None, body or None)
+
+    async def delete_collection(self, res: Resource, namespace: str | None = None, *,
+                                label_selector: str | None = None) -> dict:
+        return await self._call("DELETE", res.path(namespace), {"labelSelector": label_selector})
+
+    async def watch(self, res: Resource, namespace: str | None = None, *, resource_version: str | None = None,
+                    label_selector: str | None = None, field_selector: str | None = None,
+                    timeout_seconds: int | None = None, allow_bookmarks: bool = True) -> AsyncIterator[WatchEvent]:
+        query = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector,
+                 "fieldSelector": field_selector, "timeoutSeconds": timeout_seconds,
+                 "allowWatchBookmarks": "true" if allow_bookmarks else None}
+        buf = b""
+        try:
+            async for chunk in self.transport.stream("GET", res.path(namespace), query):
+                buf += chunk
+                while True:
+                    nl = buf.find(b"\n")
+                    if nl < 0:
+                        break
+                    line, buf = buf[:nl], buf[nl + 1 :]
+                    if line.strip():
+                        ev = orjson.loads(line)
+                        yield WatchEvent(ev["type"], ev["object"])
+        except StreamError as e:
+            raise _error(e.status, e.body) from None
+
+    async def raw(self, method: str, path: str, query: dict | None = None) -> bytes:
+        resp = await self.transport.request(method, path, query)
+        if resp.status >= 400:
+            raise _error(resp.status, resp.body)
+        return resp.body
+
+    async def close(self) -> None:
+        await self.transport.close()
