@@ -389,15 +389,15 @@ def validate_generated_selector(job: Obj, require_prefixed: bool) -> list[FieldE
         errs.append(field.required("metadata.uid", ""))
     errs.extend(_validate_has_label(labels, LEGACY_CONTROLLER_UID_LABEL, uid))
     errs.extend(_validate_has_label(labels, LEGACY_JOB_NAME_LABEL, name))
-    expected_key = LEGACY_CONTROLLER_UID_LABEL
+    # Jobs from before the prefixed labels (pre-1.27) keep validating on update.
+    expected_keys = [CONTROLLER_UID_LABEL] if require_prefixed else [CONTROLLER_UID_LABEL, LEGACY_CONTROLLER_UID_LABEL]
     if require_prefixed:
         errs.extend(_validate_has_label(labels, CONTROLLER_UID_LABEL, uid))
         errs.extend(_validate_has_label(labels, JOB_NAME_LABEL, name))
-        expected_key = CONTROLLER_UID_LABEL
     selector = spec.get("selector")
     if selector is None:
         errs.append(field.required("spec.selector", ""))
-    elif not common.selector_matches(selector, {expected_key: uid}):
+    elif not any(common.selector_matches(selector, {key: uid}) for key in expected_keys):
         errs.append(field.invalid("spec.selector", common.go_label_selector(selector), "`selector` not auto-generated"))
     return errs
 
