@@ -77,6 +77,12 @@ class ServerConfig:
     tls: bool = True
     store: Any = None  # an existing store, or None for SQLite in the data dir
     log_level: str = "warning"
+    # Components run in the same process (uwe up).
+    scheduler: bool = False
+    controllers: bool = False
+    nodes: int = 0
+    runtime: str = "simulated"
+    component_options: dict = field(default_factory=dict)
 
 
 class RunningServer:
@@ -154,6 +160,18 @@ class RunningServer:
         ca_pem = self.pki.ca_pem().decode() if self.pki is not None else ""
         for start in wiring.controllers(registry, ca_pem):
             self._background.append(asyncio.create_task(start()))
+        if cfg.scheduler or cfg.controllers or cfg.nodes:
+            from uwernetes.components import ComponentContext, start_components
+
+            ctx = ComponentContext(
+                lambda name: self.client(field_manager=name, user_agent=name),
+                cfg.features,
+                self.data_dir,
+                dict(cfg.component_options, server_url=self.url),
+            )
+            self._background += start_components(
+                ctx, scheduler=cfg.scheduler, controllers=cfg.controllers, nodes=cfg.nodes, runtime=cfg.runtime
+            )
 
     async def _compactor(self) -> None:
         """Forget history older than one interval, as the API server asks etcd every 5 minutes."""
@@ -169,6 +187,8 @@ class RunningServer:
     async def stop(self) -> None:
         for t in self._background:
             t.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         if self._server is not None:
             self._server.should_exit = True
             if self._task is not None:

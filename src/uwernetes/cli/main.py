@@ -48,8 +48,14 @@ def _serve_forever(run) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", type=int, default=0, show_default=True, help="HTTPS port; 0 picks a free one.")
 @click.option("--feature-gates", default="", help="Comma-separated Gate=true|false pairs (v1.30 gates).")
+@click.option("--nodes", type=int, default=1, show_default=True, help="Node agents to run in this process.")
+@click.option("--runtime", type=click.Choice(["simulated", "process"]), default="process", show_default=True,
+              help="simulated: no processes (kwok-like); process: containers run as local processes.")
+@click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler.")
+@click.option("--no-controllers", is_flag=True, help="Do not run the controller manager.")
 @click.option("-v", "--verbose", count=True, help="More logging.")
-def up(data_dir: Path | None, host: str, port: int, feature_gates: str, verbose: int) -> None:
+def up(data_dir: Path | None, host: str, port: int, feature_gates: str, nodes: int, runtime: str,
+       no_scheduler: bool, no_controllers: bool, verbose: int) -> None:
     """Start a cluster: API server, controllers and nodes, on an embedded SQLite file."""
     features = _features(feature_gates)
     data_dir = data_dir or default_data_dir()
@@ -59,7 +65,10 @@ def up(data_dir: Path | None, host: str, port: int, feature_gates: str, verbose:
     async def run() -> None:
         from uwernetes.apiserver.server import RunningServer, ServerConfig
 
-        server = RunningServer(ServerConfig(data_dir=data_dir, host=host, port=port, features=features))
+        server = RunningServer(ServerConfig(
+            data_dir=data_dir, host=host, port=port, features=features,
+            scheduler=not no_scheduler, controllers=not no_controllers, nodes=nodes, runtime=runtime,
+        ))
         await server.start()
         kubeconfig = server.write_kubeconfig()
         click.echo(f"Uwernetes (Kubernetes v1.30) API server listening on {server.url} "
@@ -78,6 +87,69 @@ def up(data_dir: Path | None, host: str, port: int, feature_gates: str, verbose:
         await server.stop()
 
     _serve_forever(run)
+
+
+def _component_command(name: str, kubeconfig: Path, feature_gates: str, verbose: int, **options) -> None:
+    from uwernetes.client.kubeconfig import client_from_kubeconfig
+    from uwernetes.components import ComponentContext, entry_point
+
+    features = _features(feature_gates)
+    logging.basicConfig(level=logging.INFO - 10 * verbose, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fn = entry_point("nodes" if name == "node" else name)
+    if fn is None:
+        raise click.ClickException(f"{name} is not available in this build")
+    data_dir = options.pop("data_dir", None) or default_data_dir()
+
+    async def run() -> None:
+        ctx = ComponentContext(lambda agent: client_from_kubeconfig(kubeconfig, agent), features, Path(data_dir), options)
+        task = asyncio.create_task(fn(ctx, options["count"], options["runtime"]) if name == "node" else fn(ctx))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        done, _ = await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    _serve_forever(run)
+
+
+_kubeconfig_option = click.option("--kubeconfig", type=click.Path(exists=True, path_type=Path), required=True,
+                                  envvar="KUBECONFIG", help="How to reach the API server.")
+_gates_option = click.option("--feature-gates", default="", help="Comma-separated Gate=true|false pairs.")
+
+
+@main.command()
+@_kubeconfig_option
+@_gates_option
+@click.option("-v", "--verbose", count=True)
+def scheduler(kubeconfig: Path, feature_gates: str, verbose: int) -> None:
+    """Run the scheduler against a remote API server."""
+    _component_command("scheduler", kubeconfig, feature_gates, verbose)
+
+
+@main.command("controller-manager")
+@_kubeconfig_option
+@_gates_option
+@click.option("-v", "--verbose", count=True)
+def controller_manager(kubeconfig: Path, feature_gates: str, verbose: int) -> None:
+    """Run the controller manager against a remote API server."""
+    _component_command("controller-manager", kubeconfig, feature_gates, verbose)
+
+
+@main.command()
+@_kubeconfig_option
+@_gates_option
+@click.option("--count", type=int, default=1, show_default=True, help="How many node agents this process runs.")
+@click.option("--name-prefix", default="", help="Node names are <prefix><index> (default: the host name).")
+@click.option("--runtime", type=click.Choice(["simulated", "process"]), default="process", show_default=True)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option("-v", "--verbose", count=True)
+def node(kubeconfig: Path, feature_gates: str, count: int, name_prefix: str, runtime: str, data_dir: Path | None,
+         verbose: int) -> None:
+    """Run node agents against a remote API server."""
+    _component_command("node", kubeconfig, feature_gates, verbose, count=count, runtime=runtime,
+                       name_prefix=name_prefix, data_dir=data_dir)
 
 
 if __name__ == "__main__":
