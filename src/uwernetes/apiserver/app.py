@@ -245,6 +245,9 @@ class APIServer:
         if sub == "status" and rt.subresource("status") is None:
             raise NOT_FOUND
         verb = info.verb
+        # No route exists for these method/path pairs upstream: go-restful answers 405.
+        if (verb in ("update", "patch") and not info.name) or (verb == "create" and info.name and not sub):
+            raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
         if verb not in rt.verbs and not (sub == "status" and verb in ("get", "update", "patch")):
             raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
         if verb == "get":

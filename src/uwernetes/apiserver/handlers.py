@@ -43,6 +43,20 @@ def _parse_continue(token: str) -> tuple[int, str]:
         raise errors.bad_request(f"invalid value for continue: {token!r}") from None
 
 
+# The scheme every built-in kind is registered in, as upstream names it in decode errors.
+LEGACY_SCHEME = "pkg/api/legacyscheme/scheme.go:30"
+
+
+def _summarize(body: bytes, limit: int = 30) -> str:
+    """Upstream's summarizeData: JSON-looking bodies verbatim, anything else as hex."""
+    if not body:
+        return "<empty>"
+    if body[:1] == b"{":
+        text = body[:limit].decode("utf-8", "replace")
+        return text + " ..." if len(body) > limit else text
+    return body[:limit].hex() + (" ..." if len(body) > limit else "")
+
+
 class ResourceHandlers:
     def __init__(self, registry: Registry, strict: Any = None) -> None:
         self.registry = registry
@@ -86,24 +100,44 @@ class ResourceHandlers:
 
     def _decode_body(self, req: Request, rt: ResourceType, info: RequestInfo) -> tuple[Obj, list[str]]:
         """Decode, check apiVersion/kind against the URL, and apply fieldValidation."""
-        data = negotiation.decode_object(req.body, req.headers.get("content-type"))
+        expected_kind, expected_av = rt.kind, rt.api_version
+        if info.subresource == "scale":
+            expected_kind, expected_av = "Scale", "autoscaling/v1"
+        try:
+            data = negotiation.decode_object(req.body, req.headers.get("content-type"))
+        except errors.StatusError as e:
+            if e.code != 400:
+                raise
+            # Upstream's transformDecodeError: no kind could be read, so the body is summarized.
+            # sigs.k8s.io/yaml's YAMLToJSON (used there) does not add the "error converting" prefix.
+            cause = e.message.removeprefix("error converting YAML to JSON: ")
+            raise errors.bad_request(
+                f"the object provided is unrecognized (must be of type {expected_kind}): {cause} ({_summarize(req.body)})"
+            ) from None
         if not isinstance(data, dict):
             raise errors.bad_request(
                 f"Object '{'Kind' if data is None else 'Kind'}' is missing in '{req.body[:200].decode('utf-8', 'replace')}'"
             )
-        expected_kind, expected_av = rt.kind, rt.api_version
-        if info.subresource == "scale":
-            expected_kind, expected_av = "Scale", "autoscaling/v1"
         kind = data.get("kind")
         av = data.get("apiVersion")
-        if av and av != expected_av:
-            raise errors.bad_request(
-                f"the API version in the data ({av}) does not match the expected API version ({expected_av})"
+        if (av and av != expected_av) or (kind and kind != expected_kind):
+            data_av, data_kind = av or expected_av, kind or expected_kind
+            version = data_av.rpartition("/")[2]
+            known = info.subresource == "scale" or any(
+                r.api_version == data_av and r.kind == data_kind for r in self.registry.resources
             )
-        if kind and kind != expected_kind:
+            if not known:
+                raise errors.bad_request(
+                    f'{data_kind} in version "{version}" cannot be handled as a {expected_kind}: '
+                    f'no kind "{data_kind}" is registered for version "{data_av}" in scheme "{LEGACY_SCHEME}"'
+                )
+            if data_kind == expected_kind:
+                raise errors.bad_request(
+                    f"the API version in the data ({data_av}) does not match the expected API version ({expected_av})"
+                )
             raise errors.bad_request(
-                f'{kind} in version "{av or rt.version}" cannot be handled as a {expected_kind}: '
-                f'no kind "{kind}" is registered for version "{av or expected_av}" in scheme "pkg/runtime/scheme.go:100"'
+                f'{data_kind} in version "{version}" cannot be handled as a {expected_kind}: '
+                f"converting ({version}.{data_kind}) to ({rt.group or 'core'}.{expected_kind}): unknown conversion"
             )
         warnings = self._field_validation(req, rt, data, expected_kind, expected_av)
         return data, warnings
