@@ -1,0 +1,1 @@
+"""Container runtimes behind `base.Runtime`: simulated and process."""
