@@ -2,7 +2,11 @@
 
 import pytest
 
-from uwernetes.machinery.selectors import parse_field_selector, parse_label_selector, selector_from_label_selector
+from uwernetes.machinery.selectors import (
+    parse_field_selector,
+    parse_label_selector,
+    selector_from_label_selector,
+)
 
 
 @pytest.mark.parametrize(
