@@ -7,20 +7,19 @@ ServiceAccount, DefaultTolerationSeconds and Priority.
 from __future__ import annotations
 
 import asyncio
-import os
 
 from uwernetes.apiserver.resources.base import Context, Obj, ResourceType
 from uwernetes.machinery import errors
+from uwernetes.machinery.meta import generate_name
 
 TOKEN_MOUNT_PATH = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_TOLERATION_SECONDS = 300
 SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2000001000, "system-cluster-critical": 2000000000}
-_SUFFIX_CHARS = "bcdfghjklmnpqrstvwxz2456789"
 SA_WAIT_SECONDS = 2.0
 
 
 def _suffix() -> str:
-    return "".join(_SUFFIX_CHARS[b % len(_SUFFIX_CHARS)] for b in os.urandom(5))
+    return generate_name("")
 
 
 def token_volume(name: str) -> dict:

@@ -9,12 +9,13 @@ client both call it, so every writer gets the same checks.
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 from uwernetes.apiserver.resources.base import Context, Obj, ResourceType
 from uwernetes.features import DEFAULT as DEFAULT_FEATURES
@@ -28,6 +29,11 @@ from uwernetes.storage.interface import Entry, KeyExists, KeyNotFound, RevisionC
 from uwernetes.storage.watch_cache import CacheWatcher, WatchCache
 
 log = logging.getLogger(__name__)
+
+
+def deep_copy(obj: Any) -> Any:
+    """JSON-shaped deep copy; several times faster than copy.deepcopy for API objects."""
+    return orjson.loads(orjson.dumps(obj))
 
 _UPDATE_RETRIES = 16
 
@@ -316,7 +322,7 @@ class Registry:
         field_manager: str = "",
     ) -> Obj:
         ctx = ctx or self.context()
-        obj = copy.deepcopy(obj)
+        obj = deep_copy(obj)
         m = meta.meta(obj)
         if rt.namespaced:
             if m.get("namespace") and namespace and m["namespace"] != namespace:
@@ -340,6 +346,10 @@ class Registry:
             m.pop("generation", None)
         obj = self._with_type(rt, obj)
         rt.strategy.default(obj)
+        # The writer owns what it sent (after defaulting), not what admission adds: upstream's
+        # field manager runs in the handler, before admission and the strategy.
+        if not ctx.apply:
+            record_update(obj, None, field_manager or _default_manager(ctx), rt.api_version)
         await self._check_namespace(rt, m.get("namespace"), m.get("name", ""))
         await self._mutate(rt, "CREATE", obj, None, ctx)
         rt.strategy.prepare_for_create(obj, ctx)
@@ -349,8 +359,6 @@ class Registry:
         errs += rt.strategy.validate(obj, ctx)
         self._validate(rt, obj, errs)
         await self._admit(rt, "CREATE", obj, None, ctx)
-        if not ctx.apply:
-            record_update(obj, None, field_manager or _default_manager(ctx), rt.api_version)
         hook = self.before_store.get((rt.group, rt.plural))
         if hook is not None:
             await hook("CREATE", obj, None)
@@ -377,7 +385,7 @@ class Registry:
         body_rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
 
         async def mutate(current: Obj) -> Obj:
-            new = copy.deepcopy(obj)
+            new = deep_copy(obj)
             if not body_rv and not rt.strategy.allow_unconditional_update:
                 raise errors.invalid(
                     rt.kind, name, [fielderr.invalid("metadata.resourceVersion", 0, "must be specified for an update")], rt.group
@@ -404,7 +412,7 @@ class Registry:
 
         async def mutate(current: Obj) -> Obj:
             cur_rv = (current.get("metadata") or {}).get("resourceVersion")
-            new = apply_patch(copy.deepcopy(current))
+            new = apply_patch(deep_copy(current))
             new_rv = (new.get("metadata") or {}).get("resourceVersion")
             if new_rv and new_rv != cur_rv:
                 raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group)
@@ -573,7 +581,7 @@ class Registry:
                 )
             await self._admit(rt, "DELETE", None, obj, ctx)
             grace = max(0, rt.strategy.grace_period(obj, options.grace_period_seconds))
-            new = copy.deepcopy(obj)
+            new = deep_copy(obj)
             nm = meta.meta(new)
             finalizers = list(nm.get("finalizers") or [])
             if self.gc_enabled:
@@ -640,7 +648,7 @@ class Registry:
 
 
 def _without_rv(obj: Obj) -> Obj:
-    obj = copy.deepcopy(obj)
+    obj = deep_copy(obj)
     (obj.get("metadata") or {}).pop("resourceVersion", None)
     return obj
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from uwernetes.machinery.meta import now_rfc3339
 
 # Identity and system-owned metadata never show in field sets.
@@ -32,8 +34,6 @@ def _list_item_key(item: Any) -> str | None:
         return None
     for k in _ASSOC_KEYS:
         if k in item and not isinstance(item[k], dict | list):
-            import orjson
-
             key = {k: item[k]}
             if k == "containerPort" and "protocol" in item:
                 key["protocol"] = item["protocol"]

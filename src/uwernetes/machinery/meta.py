@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import random
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -34,14 +34,17 @@ def format_time(dt: datetime) -> str:
     return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_rng = random.Random()
+
+
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID. Uniqueness, not secrecy, is what uids need, so a fast PRNG does."""
+    return str(uuid.UUID(int=_rng.getrandbits(128), version=4))
 
 
 def generate_name(prefix: str) -> str:
     """`generateName` + 5 random characters, like upstream's SimpleNameGenerator."""
-    rnd = os.urandom(5)
-    suffix = "".join(_ALPHANUMS[b % len(_ALPHANUMS)] for b in rnd)
+    suffix = "".join(_rng.choices(_ALPHANUMS, k=5))
     base = prefix[: 253 - 5]
     return base + suffix
 
