@@ -42,7 +42,7 @@ async def bootstrap(registry: Registry) -> None:
             if e.code != 409:
                 raise
     svc_rt = registry.resource("", "v1", "services")
-    if svc_rt is not None:
+    if svc_rt is not None and not await _exists(registry, svc_rt, "default", "kubernetes"):
         svc = {
             "apiVersion": "v1",
             "kind": "Service",
@@ -56,6 +56,18 @@ async def bootstrap(registry: Registry) -> None:
         except errors.StatusError as e:
             if e.code != 409:
                 raise
+
+
+async def _exists(registry: Registry, rt: Any, namespace: str, name: str) -> bool:
+    # Look before creating, as upstream's bootstrap controller does: a second create of the
+    # `kubernetes` Service would fail in ClusterIP allocation (422), not with AlreadyExists.
+    try:
+        await registry.get(rt, namespace, name)
+    except errors.StatusError as e:
+        if e.code != 404:
+            raise
+        return False
+    return True
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
