@@ -18,10 +18,12 @@ Lifecycle, per pod, as the agent calls it:
    `start_container(container_id)`. Failures raise `ContainerError(reason, message)`; the agent
    shows the reason as the container's waiting reason (`ErrImagePull`,
    `CreateContainerConfigError`, `RunContainerError`, ...).
-4. When a container exits by itself, the runtime calls the callback given to
-   `set_exit_handler` with the container id and its final `ContainerStatus` (state EXITED,
-   exit code, reason `Completed`/`Error`/`OOMKilled`, ...). The callback is a plain function
-   called on the agent's event loop; it must not block.
+4. Whenever a container changes state by itself (RUNNING after an asynchronous start, EXITED
+   when it ends), the runtime calls the callback given to `set_exit_handler` with the container
+   id and its `ContainerStatus` (for EXITED: exit code and reason `Completed`/`Error`/
+   `OOMKilled`, ...). The callback is a plain function called on the agent's event loop; it
+   must not block. A runtime whose `start_container` returns with the container already
+   running need not report RUNNING (the agent reads `container_status` after starting).
 5. `stop_container(container_id, grace_seconds)`: SIGTERM (or the equivalent), wait up to
    the grace period, then SIGKILL; returns once the container has exited. Stopping also fires
    the exit handler. `remove_container` forgets it (and its resources, not its log file).
