@@ -131,7 +131,7 @@ class RunningServer:
         else:
             store = cfg.store
         self.store = store
-        registry = Registry(store, all_resource_types(), cfg.features)
+        registry = Registry(store, all_resource_types(), cfg.features, gc_enabled=True)
         self.registry = registry
         from uwernetes.apiserver import wiring
 
@@ -152,6 +152,7 @@ class RunningServer:
             app,
             loop="none",
             http="httptools",
+            ws="websockets-sansio",
             lifespan="off",
             log_level=cfg.log_level,
             access_log=False,

@@ -68,6 +68,9 @@ def install(app: Any, registry: Registry) -> None:
     from uwernetes.apiserver import subresources
 
     subresources.install(app, registry)
+    from uwernetes.apiserver import node_proxy
+
+    node_proxy.install(app, registry)
     registry.mutating.append(PodAdmission(registry))
     if registry.resource("", "v1", "services") is not None:
         from uwernetes.apiserver.allocators import ServiceAllocator
