@@ -1,0 +1,120 @@
+"""The scheduler's cache: NodeInfos kept current from the node and pod informers, plus assumed pods.
+
+Mirrors upstream v1.30 `pkg/scheduler/internal/cache/cache.go`. Updates are incremental: a pod
+event touches only its node's totals, so a cycle never rescans pods. A pod the scheduler has
+decided on is *assumed* onto its node at once (the next pod sees the reservation), confirmed when
+the informer shows it bound, and forgotten if binding fails.
+"""
+
+from __future__ import annotations
+
+from uwernetes.scheduler.framework import NodeInfo, PodInfo
+
+TERMINAL_PHASES = ("Succeeded", "Failed")
+
+
+class Cache:
+    def __init__(self) -> None:
+        self.nodes: dict[str, NodeInfo] = {}   # includes placeholder infos for pods whose node is unknown
+        self.node_list: list[NodeInfo] = []    # nodes with a Node object, in a stable order
+        self._pod_node: dict[str, str] = {}    # pod key -> node name
+        self.assumed: set[str] = set()
+        self._anti_affinity: dict[str, int] = {}  # node -> number of its pods with required anti-affinity
+        self.generation = 0
+
+    # --- nodes -------------------------------------------------------------------------------
+    def _info(self, name: str) -> NodeInfo:
+        ni = self.nodes.get(name)
+        if ni is None:
+            ni = self.nodes[name] = NodeInfo(name)
+        return ni
+
+    def add_node(self, node: dict) -> NodeInfo:
+        name = node["metadata"]["name"]
+        ni = self._info(name)
+        listed = bool(ni.node)
+        ni.set_node(node)
+        if not listed:
+            self.node_list.append(ni)
+        self.generation += 1
+        return ni
+
+    def update_node(self, old: dict | None, new: dict) -> bool:
+        """Apply a node update; True if it can make an unschedulable pod fit (a move event)."""
+        self.add_node(new)
+        if old is None:
+            return True
+        os_, ns_ = old.get("spec") or {}, new.get("spec") or {}
+        return ((old.get("status") or {}).get("allocatable") != (new.get("status") or {}).get("allocatable")
+                or (old.get("metadata") or {}).get("labels") != (new.get("metadata") or {}).get("labels")
+                or os_.get("taints") != ns_.get("taints") or bool(os_.get("unschedulable")) != bool(ns_.get("unschedulable")))
+
+    def remove_node(self, name: str) -> None:
+        ni = self.nodes.get(name)
+        if ni is None:
+            return
+        if ni.node:
+            self.node_list = [n for n in self.node_list if n is not ni]
+            ni.node = {}
+        if not ni.pods:
+            del self.nodes[name]
+        self.generation += 1
+
+    # --- pods --------------------------------------------------------------------------------
+    def _place(self, pi: PodInfo, node_name: str) -> None:
+        self._info(node_name).add_pod(pi)
+        self._pod_node[pi.key] = node_name
+        if pi.anti_affinity:
+            self._anti_affinity[node_name] = self._anti_affinity.get(node_name, 0) + 1
+
+    def _unplace(self, key: str) -> PodInfo | None:
+        node_name = self._pod_node.pop(key, None)
+        if node_name is None:
+            return None
+        ni = self.nodes.get(node_name)
+        pi = ni.remove_pod(key) if ni is not None else None
+        if pi is not None and pi.anti_affinity:
+            n = self._anti_affinity.get(node_name, 0) - 1
+            if n > 0:
+                self._anti_affinity[node_name] = n
+            else:
+                self._anti_affinity.pop(node_name, None)
+        if ni is not None and not ni.node and not ni.pods:
+            del self.nodes[node_name]
+        return pi
+
+    def assume(self, pi: PodInfo, node_name: str) -> None:
+        self._unplace(pi.key)
+        self._place(pi, node_name)
+        self.assumed.add(pi.key)
+        self.generation += 1
+
+    def forget(self, key: str) -> None:
+        if key in self.assumed:
+            self.assumed.discard(key)
+            self._unplace(key)
+            self.generation += 1
+
+    def set_pod(self, pi: PodInfo) -> None:
+        """An assigned pod as the informer shows it (add or update); terminal pods free their node."""
+        phase = (pi.pod.get("status") or {}).get("phase")
+        self.assumed.discard(pi.key)
+        self._unplace(pi.key)
+        if phase not in TERMINAL_PHASES:
+            self._place(pi, pi.node_name)
+        self.generation += 1
+
+    def remove_pod(self, key: str) -> PodInfo | None:
+        self.assumed.discard(key)
+        pi = self._unplace(key)
+        self.generation += 1
+        return pi
+
+    def node_of(self, key: str) -> str | None:
+        return self._pod_node.get(key)
+
+    def is_assumed(self, key: str) -> bool:
+        return key in self.assumed
+
+    def anti_affinity_nodes(self) -> list[NodeInfo]:
+        return [self.nodes[n] for n in self._anti_affinity if n in self.nodes]
