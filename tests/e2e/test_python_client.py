@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -22,6 +23,11 @@ def v1(cluster):
     api_client = cluster.python_client()
     yield client.CoreV1Api(api_client)
     api_client.close()
+    # ApiClient.close() leaves urllib3's keep-alive sockets open (`last_response` pins the last one),
+    # and the server's graceful shutdown would wait on them.
+    api_client.last_response = None
+    api_client.rest_client.pool_manager.clear()
+    gc.collect()
 
 
 def _cm(name: str, data: dict | None = None, labels: dict | None = None) -> client.V1ConfigMap:
