@@ -134,8 +134,9 @@ def _stop(p: subprocess.Popen, sig: int = signal.SIGINT, grace: float = 10.0) ->
 
 
 def stop_all() -> None:
+    # Load workers hold nothing worth a clean exit (and may have inherited an ignored SIGINT).
     for p in list(_LIVE):
-        _stop(p, grace=5.0)
+        _stop(p, sig=signal.SIGINT if getattr(p, "is_server", False) else signal.SIGTERM, grace=5.0)
 
 
 @dataclass
@@ -158,6 +159,7 @@ class Server:
         self.proc = _spawn([self.uwe, "up", "--data-dir", str(self.data_dir), "--port", "0"],
                            stdout=subprocess.PIPE, stderr=err)
         err.close()
+        self.proc.is_server = True  # type: ignore[attr-defined]
         out = b""
         fd = self.proc.stdout.fileno()
         deadline = self.spawned_at + timeout
@@ -202,11 +204,12 @@ class Server:
 
 
 _worker_seq = [0]
+_RESULTS_DIR = [Path(tempfile.gettempdir())]  # main points this into its temporary directory
 
 
 def run_worker(spec: dict[str, Any], target: lg.Target) -> subprocess.Popen:
     _worker_seq[0] += 1
-    result = Path(tempfile.gettempdir()) / f"uwe-bench-{os.getpid()}-{_worker_seq[0]}.json"
+    result = _RESULTS_DIR[0] / f"worker-{_worker_seq[0]}.json"
     spec = dict(spec, target=target.to_json(), result_path=str(result))
     p = _spawn([sys.executable, str(HERE / "_loadgen.py"), json.dumps(spec)], stdout=subprocess.PIPE, text=True)
     p.result_path = result  # type: ignore[attr-defined]
@@ -238,6 +241,17 @@ def request(target: lg.Target, method: str, path: str, body: dict | None = None)
 
     status, raw = asyncio.run(go())
     return status, (json.loads(raw) if raw.startswith(b"{") else {})
+
+
+def wait_for_default_sa(s: Server, timeout: float = 10.0) -> float:
+    """Seconds from the ready line until `default/default` ServiceAccount exists. Pod creates wait
+    for it in admission, so measuring before it appears would time the controller's start-up."""
+    path = "/api/v1/namespaces/default/serviceaccounts/default"
+    while request(s.target, "GET", path)[0] != 200:
+        if time.monotonic() - s.spawned_at - s.ready_s > timeout:
+            raise RuntimeError("the default ServiceAccount never appeared")
+        time.sleep(0.01)
+    return time.monotonic() - s.spawned_at - s.ready_s
 
 
 # --- results ------------------------------------------------------------------------------------
@@ -402,8 +416,10 @@ def phase_get(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
 def phase_pods(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print("pods: creates through the full path", flush=True)
     base = "/api/v1/namespaces/default/pods?fieldManager=bench"
+    sa_waits: list[float] = []
     for label, path in (("", base), (" Strict", base + "&fieldValidation=Strict")):
         with Server(args.uwe, tmp / f"pods-max{label.strip()}").start() as s:
+            sa_wait = wait_for_default_sa(s)
             m, server_cpu, other = _closed_phase(s, {"request": "create", "path": path, "body": POD_BODY,
                                                      "name_prefix": "max"}, 1, args.concurrency, args.duration)
         rate = m["count"] / args.duration
@@ -415,6 +431,7 @@ def phase_pods(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
                                                    "gen_cpu_s": m["cpu_s"], "statuses": m["statuses"]}
 
         with Server(args.uwe, tmp / f"pods-open{label.strip()}").start() as s:
+            sa_wait = max(sa_wait, wait_for_default_sa(s))
             start_at = time.monotonic() + 1.5
             w = run_worker({"mode": "open", "request": "create", "path": path, "body": POD_BODY, "name_prefix": "open",
                             "rate": args.rate, "duration": args.open_seconds, "start_at": start_at, "connections": 8},
@@ -431,6 +448,9 @@ def phase_pods(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
                 f"server CPU {server_cpu / r['window_s']:.0%}{other}{_status_note(m, '201')}")
         rep.details[f"pods_open{label.strip()}"] = {**p, "count": m["count"], "server_cpu_s": server_cpu,
                                                     "statuses": m["statuses"], "connections": r["connections"]}
+        sa_waits.append(sa_wait)
+    rep.add("default ServiceAccount exists after ready (max)", max(sa_waits), "s", "<= 1 s", max(sa_waits) <= 1,
+            "waited for before each pod measurement (pod admission needs it)")
 
 
 def phase_watch(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
@@ -514,10 +534,18 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         sys.exit(f"unknown phase(s): {', '.join(sorted(unknown))}")
     tmp = Path(tempfile.mkdtemp(prefix="uwe-bench-", dir="/tmp"))
+    _RESULTS_DIR[0] = tmp
     rep = Report()
     funcs = {"startup": phase_startup, "rss": phase_rss, "get": phase_get, "pods": phase_pods, "watch": phase_watch}
+    # Installed explicitly: a shell starting us in the background leaves SIGINT ignored.
+    signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
     t0 = time.monotonic()
+    b0 = machine_busy()
+    time.sleep(1.0)
+    idle_load = machine_busy() - b0  # nothing of ours runs yet: this is everyone else
+    print(f"machine load before starting: {idle_load:.0%} of one core busy"
+          + (" -- other work is running; numbers will be low and noisy" if idle_load > 0.15 else ""), flush=True)
     try:
         for name in phases:
             funcs[name](args, rep, tmp)
@@ -530,10 +558,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     print()
-    print(f"API server core benchmark ({os.cpu_count()} CPUs, {time.monotonic() - t0:.0f} s)")
+    print(f"API server core benchmark ({os.cpu_count()} CPUs, {time.monotonic() - t0:.0f} s, "
+          f"{idle_load:.0%} of a core busy with other work before the start)")
     print(rep.table())
     if args.json:
-        doc = json.dumps({"rows": [r.__dict__ for r in rep.rows], "details": rep.details}, indent=1, default=str)
+        doc = json.dumps({"rows": [r.__dict__ for r in rep.rows], "details": rep.details,
+                          "background_load": idle_load}, indent=1, default=str)
         if args.json == "-":
             print(doc)
         else:
