@@ -1,0 +1,111 @@
+"""exec, attach-less streams and port-forward against process-runtime pods: kubectl (WebSocket
+v5) and the official Python client (v4 channel protocol)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import socket
+
+import pytest
+from conftest import start_thread_cluster
+from kubeutil import wait_for
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(importlib.util.find_spec("uwernetes.node.agent") is None
+                       or importlib.util.find_spec("uwernetes.scheduler.main") is None,
+                       reason="needs the node agent and the scheduler"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def ec(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("exec")
+    c, ts = start_thread_cluster(tmp, scheduler=True, nodes=1, runtime="process")
+    try:
+        c.kubectl("run", "sleeper", "--image=busybox", "--", "sleep", "3600")
+        c.kubectl("wait", "--for=condition=Ready", "pod/sleeper", "--timeout=30s")
+        yield c
+    finally:
+        ts.stop()
+
+
+@pytest.mark.parametrize("version", ["1.30", "1.32"])
+def test_kubectl_exec_exit_codes(ec, version):
+    ok = ec.kubectl("exec", "sleeper", "--", "sh", "-c", "echo out; echo err >&2", version=version)
+    assert (ok.stdout, ok.stderr) == ("out\n", "err\n")
+    bad = ec.kubectl("exec", "sleeper", "--", "sh", "-c", "exit 3", version=version, check=False)
+    assert bad.returncode == 3
+    assert "command terminated with exit code 3" in bad.stderr
+
+
+def test_kubectl_exec_stdin(ec):
+    r = ec.kubectl("exec", "-i", "sleeper", "--", "sh", "-c", "tr a-z A-Z", input="hello stdin\n")
+    assert r.stdout == "HELLO STDIN\n"
+
+
+def test_exec_errors(ec):
+    r = ec.kubectl("exec", "sleeper", "-c", "nope", "--", "true", check=False)
+    assert r.returncode != 0 and "container nope is not valid for pod sleeper" in r.stderr
+    r = ec.kubectl("exec", "missing", "--", "true", check=False)
+    assert r.returncode != 0 and 'pods "missing" not found' in r.stderr
+
+
+def test_kubectl_port_forward_spdy_is_refused_clearly(ec):
+    r = ec.kubectl("port-forward", "pod/sleeper", f"{free_port()}:80", check=False, timeout=30)
+    assert r.returncode != 0
+    assert "SPDY is not supported" in r.stderr
+
+
+def test_python_client_exec(ec):
+    from kubernetes import client as k8s
+    from kubernetes.stream import stream
+
+    api = k8s.CoreV1Api(ec.python_client())
+    out = stream(api.connect_get_namespaced_pod_exec, "sleeper", "default",
+                 command=["sh", "-c", "echo from python"], stderr=True, stdin=False, stdout=True, tty=False)
+    assert out == "from python\n"
+    resp = stream(api.connect_get_namespaced_pod_exec, "sleeper", "default", command=["sh", "-c", "echo e >&2; exit 5"],
+                  stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False)
+    resp.run_forever(timeout=10)
+    assert resp.returncode == 5
+    assert resp.read_stderr() == "e\n"
+
+
+def test_python_client_port_forward(ec):
+    from kubernetes import client as k8s
+    from kubernetes.stream import portforward
+
+    port = free_port()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
+    ec.kubectl("create", "-f", "-", input=json.dumps(pod))
+    ec.kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
+
+    def listening():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, 15, 0.05, "nginx stand-in listening")
+    api = k8s.CoreV1Api(ec.python_client())
+    pf = portforward(api.connect_get_namespaced_pod_portforward, "web", "default", ports=str(port))
+    sock = pf.socket(port)
+    sock.setblocking(True)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    assert data.startswith(b"HTTP/1.")
+    assert b"Welcome to nginx!" in data
+    assert pf.error(port) is None
