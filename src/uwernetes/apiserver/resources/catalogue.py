@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.configmaps import CONFIGMAPS
+from uwernetes.apiserver.resources.cronjobs import CRONJOBS
 from uwernetes.apiserver.resources.deployments import DEPLOYMENTS
 from uwernetes.apiserver.resources.events import EVENTS, EVENTS_V1
 from uwernetes.apiserver.resources.jobs import JOBS
@@ -32,6 +33,7 @@ CORE_RESOURCES: list[ResourceType] = [
     DEPLOYMENTS,
     REPLICASETS,
     JOBS,
+    CRONJOBS,
 ]
 
 
