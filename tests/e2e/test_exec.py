@@ -29,11 +29,13 @@ def free_port() -> int:
 def ec(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("exec")
     c, ts = start_thread_cluster(tmp, scheduler=True, nodes=1, runtime="process")
+    c.api = c.python_client()  # one pool, closed before the server stops (open connections delay it)
     try:
         c.kubectl("run", "sleeper", "--image=busybox", "--", "sleep", "3600")
         c.kubectl("wait", "--for=condition=Ready", "pod/sleeper", "--timeout=30s")
         yield c
     finally:
+        c.api.close()
         ts.stop()
 
 
@@ -68,7 +70,7 @@ def test_python_client_exec(ec):
     from kubernetes import client as k8s
     from kubernetes.stream import stream
 
-    api = k8s.CoreV1Api(ec.python_client())
+    api = k8s.CoreV1Api(ec.api)
     out = stream(api.connect_get_namespaced_pod_exec, "sleeper", "default",
                  command=["sh", "-c", "echo from python"], stderr=True, stdin=False, stdout=True, tty=False)
     assert out == "from python\n"
@@ -94,7 +96,7 @@ def test_python_client_port_forward(ec):
             return s.connect_ex(("127.0.0.1", port)) == 0
 
     wait_for(listening, 15, 0.05, "nginx stand-in listening")
-    api = k8s.CoreV1Api(ec.python_client())
+    api = k8s.CoreV1Api(ec.api)
     pf = portforward(api.connect_get_namespaced_pod_portforward, "web", "default", ports=str(port))
     sock = pf.socket(port)
     sock.setblocking(True)

@@ -28,6 +28,8 @@ def pc(tmp_path_factory):
     try:
         yield c
     finally:
+        for client in c._clients:
+            client.close()
         ts.stop()
 
 
