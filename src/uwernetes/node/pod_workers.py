@@ -291,6 +291,7 @@ class PodWorker:
         self.backoff: dict[str, BackoffEntry] = {}
         self.sandbox_id: str | None = None
         self.pod_ips: list[str] = []
+        self.volumes: dict[str, str] = {}
         self.initialized = False
         self.terminal = (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed")
         self.finished = False  # deleted via the API (or removed); nothing more to do
@@ -477,7 +478,6 @@ class PodWorker:
         sandbox = await self.node.runtime.run_pod_sandbox(cfg)
         self.sandbox_id = sandbox.id
         self.pod_ips = sandbox.pod_ips
-        self.volumes: dict[str, str] = {}
         try:
             self.volumes = await self.node.runtime.prepare_volumes(self.pod)
         except ContainerError as e:
@@ -547,7 +547,7 @@ class PodWorker:
         node = self.node
         env = await resolve_env(self.pod, c, host_ips=node.host_ips, pod_ips=self.pod_ips,
                                 allocatable=node.allocatable, lookup=node.pool.lookup)
-        mounts = resolve_mounts(c, getattr(self, "volumes", {}), node.runtime.capabilities.recursive_read_only)
+        mounts = resolve_mounts(c, self.volumes, node.runtime.capabilities.recursive_read_only)
         return ContainerConfig(
             name=c["name"], image=c.get("image", ""),
             command=[expand_vars(a, env) for a in c.get("command") or []],
