@@ -13,6 +13,7 @@ the verdict and the state-only scores are computed once per distinct node state 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 
 from uwernetes.scheduler import framework
@@ -93,7 +94,8 @@ class Algorithm:
         self.percentage = percentage_of_nodes_to_score
 
     def schedule(self, pod: PodInfo, nodes: list[NodeInfo], anti_affinity_nodes: list[NodeInfo] | None = None,
-                 nominated: NodeInfo | None = None) -> ScheduleResult:
+                 nominated: NodeInfo | None = None, keys: list[int] | None = None) -> ScheduleResult:
+        """`keys[i]`, if given, names the state of `nodes[i]` (see Cache.keys): enables the counted path."""
         if not nodes:
             raise FitError(pod, 0, Diagnosis())
         anti = anti_affinity_nodes or []
@@ -101,6 +103,8 @@ class Algorithm:
         state = CycleState() if fast else prepare_state(pod, nodes, anti)
         if nominated is not None and run_filters(state, pod, nominated) is None:
             return ScheduleResult(nominated.name, 1, 1)
+        if fast and keys is not None and not pod_topology_spread.system_default_constraints(pod):
+            return self._schedule_counted(pod, nodes, keys)
         feasible, diagnosis, memo = self._find_feasible(state, pod, nodes, fast)
         if not feasible:
             raise FitError(pod, len(nodes), diagnosis)
@@ -109,6 +113,77 @@ class Algorithm:
         totals = self._prioritize(state, pod, feasible, nodes, memo)
         best = self._select_host(feasible, totals)
         return ScheduleResult(best, len(feasible) + len(diagnosis.node_statuses), len(feasible))
+
+    def _schedule_counted(self, pod: PodInfo, nodes: list[NodeInfo], keys: list[int]) -> ScheduleResult:
+        """The same decision as the node-by-node path for a simple pod, made per node *state*.
+
+        The sample is the same (the first `to_find` feasible nodes from the rotating start index),
+        and so is the choice: the best total, ties broken uniformly among the sampled nodes.
+        """
+        n = len(nodes)
+        to_find = num_feasible_nodes_to_find(n, self.percentage)
+        start = self.next_start_node_index % n
+        memo: dict[int, tuple] = {}
+        state = CycleState()
+        segments: list[tuple[int, list[int]]] = []
+        found = processed = 0
+        pos = start
+        while processed < n and found < to_find:
+            size = min(max(to_find - found, 64), n - processed)
+            seg = keys[pos:pos + size] if pos + size <= n else keys[pos:] + keys[:pos + size - n]
+            counts = Counter(seg)
+            for sid in counts:
+                if sid not in memo:
+                    node = nodes[(pos + seg.index(sid)) % n]
+                    st = run_filters(state, pod, node)
+                    memo[sid] = (st, *(_base_score(pod, node) if st is None else (0, 0)))
+            feasible_here = sum(c for sid, c in counts.items() if memo[sid][0] is None)
+            if found + feasible_here > to_find:  # stop exactly at the to_find-th feasible node
+                need = to_find - found
+                for j, sid in enumerate(seg):
+                    if memo[sid][0] is None:
+                        need -= 1
+                        if need == 0:
+                            seg = seg[:j + 1]
+                            break
+                feasible_here = to_find - found
+            segments.append((pos, seg))
+            found += feasible_here
+            processed += len(seg)
+            pos = (pos + len(seg)) % n
+        self.next_start_node_index = (start + processed) % n
+        if found == 0:
+            diagnosis = Diagnosis()
+            for i in range(n):
+                st = memo[keys[i]][0]
+                diagnosis.node_statuses[nodes[i].name] = st
+                if st.plugin:
+                    diagnosis.unschedulable_plugins.add(st.plugin)
+            raise FitError(pod, n, diagnosis)
+        feasible_counts: Counter[int] = Counter()
+        for _, seg in segments:
+            if len(memo) == 1:
+                feasible_counts[seg[0]] += len(seg)
+            else:
+                feasible_counts.update(sid for sid in seg if memo[sid][0] is None)
+        totals = {sid: memo[sid][1] for sid in feasible_counts}
+        taints = {sid: memo[sid][2] for sid in feasible_counts}
+        if any(taints.values()):
+            ids = list(taints)
+            raw = [taints[sid] for sid in ids]
+            taint_toleration.normalize(None, pod, raw)  # type: ignore[arg-type]
+            for sid, t in zip(ids, raw, strict=True):
+                totals[sid] += t * taint_toleration.WEIGHT
+        best = max(totals.values())
+        winners = {sid for sid, t in totals.items() if t == best}
+        pick = self.rng.randrange(sum(feasible_counts[sid] for sid in winners)) if found > 1 else 0
+        for seg_pos, seg in segments:
+            for j, sid in enumerate(seg):
+                if sid in winners:
+                    if pick == 0:
+                        return ScheduleResult(nodes[(seg_pos + j) % n].name, processed, found)
+                    pick -= 1
+        raise AssertionError("unreachable: a winner was counted")
 
     def _find_feasible(self, state: CycleState, pod: PodInfo, nodes: list[NodeInfo],
                        fast: bool) -> tuple[list[NodeInfo], Diagnosis, dict | None]:

@@ -21,6 +21,32 @@ class Cache:
         self.assumed: set[str] = set()
         self._anti_affinity: dict[str, int] = {}  # node -> number of its pods with required anti-affinity
         self.generation = 0
+        # keys[i] is a small int naming node_list[i]'s state_key: the algorithm's fast path counts
+        # them in C (collections.Counter) instead of visiting nodes one by one.
+        self.keys: list[int] = []
+        self._index: dict[str, int] = {}
+        self._state_ids: dict[tuple, int] = {}
+
+    def _intern(self, key: tuple) -> int:
+        sid = self._state_ids.get(key)
+        if sid is None:
+            if len(self._state_ids) > 4 * len(self.node_list) + 1024:
+                self._reindex()  # forget states no node is in any more
+                return self._intern(key)
+            sid = self._state_ids[key] = len(self._state_ids)
+        return sid
+
+    def _reindex(self) -> None:
+        self._state_ids = {}
+        self._index = {ni.name: i for i, ni in enumerate(self.node_list)}
+        self.keys = [0] * len(self.node_list)
+        for i, ni in enumerate(self.node_list):
+            self.keys[i] = self._intern(ni.state_key)
+
+    def _touch(self, ni: NodeInfo) -> None:
+        i = self._index.get(ni.name)
+        if i is not None:
+            self.keys[i] = self._intern(ni.state_key)
 
     # --- nodes -------------------------------------------------------------------------------
     def _info(self, name: str) -> NodeInfo:
@@ -35,7 +61,10 @@ class Cache:
         listed = bool(ni.node)
         ni.set_node(node)
         if not listed:
+            self._index[name] = len(self.node_list)
             self.node_list.append(ni)
+            self.keys.append(0)
+        self._touch(ni)
         self.generation += 1
         return ni
 
@@ -56,13 +85,16 @@ class Cache:
         if ni.node:
             self.node_list = [n for n in self.node_list if n is not ni]
             ni.node = {}
+            self._reindex()
         if not ni.pods:
             del self.nodes[name]
         self.generation += 1
 
     # --- pods --------------------------------------------------------------------------------
     def _place(self, pi: PodInfo, node_name: str) -> None:
-        self._info(node_name).add_pod(pi)
+        ni = self._info(node_name)
+        ni.add_pod(pi)
+        self._touch(ni)
         self._pod_node[pi.key] = node_name
         if pi.anti_affinity:
             self._anti_affinity[node_name] = self._anti_affinity.get(node_name, 0) + 1
@@ -73,6 +105,8 @@ class Cache:
             return None
         ni = self.nodes.get(node_name)
         pi = ni.remove_pod(key) if ni is not None else None
+        if ni is not None:
+            self._touch(ni)
         if pi is not None and pi.anti_affinity:
             n = self._anti_affinity.get(node_name, 0) - 1
             if n > 0:

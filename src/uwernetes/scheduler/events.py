@@ -2,8 +2,9 @@
 
 Mirrors what upstream's recorder produces for `Scheduled`, `FailedScheduling` and `Preempted`
 (reportingComponent `default-scheduler`). Writes go through a bounded queue drained by a few
-tasks; when the API server falls behind, new events are dropped and counted, as client-go's
-broadcaster drops them when its channel is full.
+tasks that step aside while `busy()` says the scheduler is binding a burst (events wait, binds
+do not); when the queue is full, new events are dropped and counted, as client-go's broadcaster
+drops them when its channel is full.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from uwernetes.client import api
@@ -21,6 +23,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUEUED = 10000
 WORKERS = 4
+BUSY_PAUSE = 0.05
 
 
 def _now() -> str:
@@ -52,8 +55,10 @@ def make_event(pod: dict, event_type: str, reason: str, action: str, message: st
 
 
 class EventRecorder:
-    def __init__(self, client: api.Client, component: str = "default-scheduler") -> None:
+    def __init__(self, client: api.Client, component: str = "default-scheduler",
+                 busy: Callable[[], bool] | None = None) -> None:
         self.client = client
+        self.busy = busy or (lambda: False)
         self.component = component
         self._queue: asyncio.Queue[dict] = asyncio.Queue(MAX_QUEUED)
         self._tasks: list[asyncio.Task] = []
@@ -77,6 +82,8 @@ class EventRecorder:
     async def _worker(self) -> None:
         while True:
             ev = await self._queue.get()
+            while self.busy():
+                await asyncio.sleep(BUSY_PAUSE)
             try:
                 await self.client.create(api.EVENTS, ev)
                 self.written += 1

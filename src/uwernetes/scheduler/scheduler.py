@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 MAX_BINDS_IN_FLIGHT = 256
+EVENTS_YIELD_BINDS = 16  # event writes wait while this many binds are in flight
 LEFTOVER_FLUSH_INTERVAL = 30.0
 METRICS_WRITE_INTERVAL = 1.0
 
@@ -68,7 +69,7 @@ class Scheduler:
         self.queue = SchedulingQueue()
         self.algorithm = algo or algorithm.Algorithm()
         self.metrics = Metrics(self.queue.pending, lambda: self.queue.incoming, scheduler_name)
-        self.events = EventRecorder(client, scheduler_name)
+        self.events = EventRecorder(client, scheduler_name, busy=lambda: self._binds >= EVENTS_YIELD_BINDS)
         self.metrics_file = metrics_file
         self.pods = Informer(client, api.PODS, field_selector="status.phase!=Succeeded,status.phase!=Failed")
         self.nodes = Informer(client, api.NODES)
@@ -187,7 +188,8 @@ class Scheduler:
         nominated_name = (pi.pod.get("status") or {}).get("nominatedNodeName")
         nominated = self.cache.nodes.get(nominated_name) if nominated_name else None
         try:
-            result = self.algorithm.schedule(pi, nodes, anti, nominated if nominated and nominated.node else None)
+            result = self.algorithm.schedule(pi, nodes, anti, nominated if nominated and nominated.node else None,
+                                             self.cache.keys)
         except algorithm.FitError as fe:
             self._handle_fit_error(qp, fe, anti, start)
             return
