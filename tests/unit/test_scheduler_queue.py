@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from test_scheduler_builders import make_pod, pod_info
 
@@ -114,3 +116,15 @@ def test_deleted_pods_leave_every_pool(sq):
     sq.delete("default/g")
     assert sq.pending() == {"active": 0, "backoff": 0, "unschedulable": 0, "gated": 0}
     assert drain(sq) == []
+
+
+def test_waiting_pop_wakes_when_a_pod_lands_in_backoff():
+    async def go():
+        sq = q.SchedulingQueue(initial_backoff=0.01, max_backoff=0.01)
+        sq.add(pod_info(make_pod("p")))
+        sq.requeue_unschedulable(await sq.pop())
+        waiter = asyncio.create_task(sq.pop())
+        await asyncio.sleep(0)  # the pop is now waiting with nothing due
+        sq.move_all_to_active_or_backoff("NodeAdd")
+        return (await asyncio.wait_for(waiter, 5)).pi.name
+    assert asyncio.run(go()) == "p"

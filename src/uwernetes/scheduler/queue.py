@@ -125,6 +125,7 @@ class SchedulingQueue:
         self._counts[BACKOFF] += 1
         heapq.heappush(self._backoff, (qp.backoff_until, qp.seq, qp.pi.key))
         self._count(event, BACKOFF)
+        self._wake.set()  # a waiting pop must recompute when the next backoff ends
 
     def _to_unschedulable(self, qp: QueuedPodInfo, event: str) -> None:
         self._leave(qp)
