@@ -141,10 +141,6 @@ def test_invalid_name(api, nothing_written):
                    "causes": [{"reason": "FieldValueInvalid", "message": cause, "field": "metadata.name"}]})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server bug: machinery/validation.py _regex_error joins examples with \" or \" but upstream's RegexError "
-    "appends \"', \" after every example, giving \"'MyValue',  or 'my_value',  or '12345', regex...\"; "
-    "unit tests in tests/unit (services, configmaps, deployments, podspec, pods) pin the wrong text"))
 def test_invalid_label_value(api, nothing_written):
     r = api.post(CM, json=configmap("bad-label", labels={"app": "bad value!"}))
     cause = f'Invalid value: "bad value!": {LABEL_VALUE}'

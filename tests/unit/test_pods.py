@@ -144,7 +144,7 @@ def test_warning_for_non_dns_label_name():
     assert STRATEGY.warnings_on_create(pod, CTX) == [
         "metadata.name: this is used in the Pod's hostname, which can result in surprising behavior; a DNS label is "
         "recommended: [a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
-        "start and end with an alphanumeric character (e.g. 'my-name' or '123-abc', regex used for validation is "
+        "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
         "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')]"
     ]
 

@@ -23,7 +23,7 @@ def b64(s: bytes) -> str:
         pytest.param({"data": {"a.txt": "x", "KEY_1": "y"}}, [], id="valid keys"),
         pytest.param(
             {"data": {"a b": "x"}},
-            ["data[a b]: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name' or 'KEY_NAME' or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"],
+            ["data[a b]: Invalid value: \"a b\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"],
             id="bad key",
         ),
         pytest.param({"data": {"..x": "x"}}, ["data[..x]: Invalid value: \"..x\": must not start with '..'"], id="dotdot key"),

@@ -81,7 +81,7 @@ def test_selector_required(strategy):
         pytest.param(
             {"strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "x", "maxSurge": 1}}},
             ["spec.strategy.rollingUpdate.maxUnavailable: Invalid value: intstr.IntOrString{Type:1, IntVal:0, StrVal:\"x\"}: "
-             "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%' or '93%', regex used for validation is '[0-9]+%')"],
+             "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"],
             id="bad percent",
         ),
         pytest.param(

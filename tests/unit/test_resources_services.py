@@ -91,7 +91,7 @@ def test_named_target_port_kept_and_cluster_ip_copied_to_plural():
         ),
         pytest.param(
             {"selector": {"app": "a b"}},
-            ["spec.selector: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue' or 'my_value' or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"],
+            ["spec.selector: Invalid value: \"a b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"],
             id="selector label value",
         ),
         pytest.param({"clusterIP": "abc"}, ["spec.clusterIPs[0]: Invalid value: \"abc\": must be empty, 'None', or a valid IP address"], id="bad cluster IP"),

@@ -30,9 +30,10 @@ _C_IDENTIFIER_RE = re.compile("^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _regex_error(msg: str, fmt: str, *examples: str) -> str:
-    text = f"{msg} (e.g. "
-    text += " or ".join(f"'{e}'" for e in examples)
-    return text + f", regex used for validation is '{fmt}')"
+    """apimachinery's RegexError, including its quirk: every example is followed by "', "."""
+    if not examples:
+        return f"{msg} (regex used for validation is '{fmt}')"
+    return f"{msg} (e.g. " + " or ".join(f"'{e}', " for e in examples) + f"regex used for validation is '{fmt}')"
 
 
 def max_len_error(n: int) -> str:

@@ -27,7 +27,7 @@ RECREATE, ROLLING_UPDATE = "Recreate", "RollingUpdate"
 _PERCENT_RE = re.compile(r"^[0-9]+%$")
 PERCENT_ERROR = (
     "a valid percent string must be a numeric string followed by an ending '%' "
-    "(e.g. '1%' or '93%', regex used for validation is '[0-9]+%')"
+    "(e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')"
 )
 
 
