@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -53,7 +54,7 @@ class Cluster:
     def client(self, **kw) -> httpx.Client:
         c = httpx.Client(
             base_url=self.url,
-            verify=str(self.ca),
+            verify=ssl.create_default_context(cafile=str(self.ca)),
             headers={"Authorization": f"Bearer {self.token}"},
             timeout=kw.pop("timeout", 30),
             **kw,

@@ -3,6 +3,7 @@ acknowledged before a SIGKILL is there after the restart."""
 
 from __future__ import annotations
 
+import ssl
 import threading
 import time
 
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 def _client(c) -> httpx.Client:
-    return httpx.Client(base_url=c.url, verify=str(c.ca), headers={"Authorization": f"Bearer {c.token}"}, timeout=10)
+    return httpx.Client(base_url=c.url, verify=ssl.create_default_context(cafile=str(c.ca)), headers={"Authorization": f"Bearer {c.token}"}, timeout=10)
 
 
 PATHS = {
