@@ -159,7 +159,11 @@ if __name__ == "__main__":
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--profile", default="")
     ap.add_argument("--no-events", action="store_true")
+    ap.add_argument("--switch-interval", type=float, default=0.0,
+                    help="experiment: sys.setswitchinterval (the SQLite writer thread and the loop share the GIL)")
     args = ap.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     try:
         import uvloop
         uvloop.install()

@@ -125,7 +125,8 @@ class Algorithm:
         start = self.next_start_node_index % n
         memo: dict[int, tuple] = {}
         state = CycleState()
-        segments: list[tuple[int, list[int]]] = []
+        segments: list[tuple[int, list[int], Counter[int]]] = []
+        feasible_counts: Counter[int] = Counter()
         found = processed = 0
         pos = start
         while processed < n and found < to_find:
@@ -147,7 +148,11 @@ class Algorithm:
                             seg = seg[:j + 1]
                             break
                 feasible_here = to_find - found
-            segments.append((pos, seg))
+                counts = Counter(seg)
+            for sid, c in counts.items():
+                if memo[sid][0] is None:
+                    feasible_counts[sid] += c
+            segments.append((pos, seg, counts))
             found += feasible_here
             processed += len(seg)
             pos = (pos + len(seg)) % n
@@ -160,12 +165,6 @@ class Algorithm:
                 if st.plugin:
                     diagnosis.unschedulable_plugins.add(st.plugin)
             raise FitError(pod, n, diagnosis)
-        feasible_counts: Counter[int] = Counter()
-        for _, seg in segments:
-            if len(memo) == 1:
-                feasible_counts[seg[0]] += len(seg)
-            else:
-                feasible_counts.update(sid for sid in seg if memo[sid][0] is None)
         totals = {sid: memo[sid][1] for sid in feasible_counts}
         taints = {sid: memo[sid][2] for sid in feasible_counts}
         if any(taints.values()):
@@ -177,7 +176,13 @@ class Algorithm:
         best = max(totals.values())
         winners = {sid for sid, t in totals.items() if t == best}
         pick = self.rng.randrange(sum(feasible_counts[sid] for sid in winners)) if found > 1 else 0
-        for seg_pos, seg in segments:
+        for seg_pos, seg, counts in segments:
+            here = sum(counts.get(sid, 0) for sid in winners)
+            if pick >= here:
+                pick -= here
+                continue
+            if here == len(seg):  # only winners in this segment: index straight in
+                return ScheduleResult(nodes[(seg_pos + pick) % n].name, processed, found)
             for j, sid in enumerate(seg):
                 if sid in winners:
                     if pick == 0:
