@@ -19,6 +19,7 @@ import asyncio
 import base64
 import collections
 import json
+import math
 import resource
 import ssl
 import sys
@@ -212,11 +213,10 @@ async def connect(target: Target) -> Connection:
 async def connect_many(target: Target, n: int, parallel: int = 32) -> list[Connection]:
     """n connections, with at most `parallel` TLS handshakes at once (each costs the server CPU)."""
     sem = asyncio.Semaphore(parallel)
-    ctx_target = target
 
     async def one() -> Connection:
         async with sem:
-            return await connect(ctx_target)
+            return await connect(target)
 
     return list(await asyncio.gather(*(one() for _ in range(n))))
 
@@ -299,7 +299,7 @@ def percentiles(values: Sequence[float], ps: Sequence[float] = (50, 90, 99, 99.9
     s = sorted(values)
     out = {}
     for p in ps:
-        k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
+        k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
         out[f"p{p:g}"] = float(s[k])
     return out
 

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -163,7 +164,7 @@ class Server:
         out = b""
         fd = self.proc.stdout.fileno()
         deadline = self.spawned_at + timeout
-        while b"export KUBECONFIG=" not in out or not out.split(b"export KUBECONFIG=", 1)[1].count(b"\n"):
+        while not re.search(rb"export KUBECONFIG=\S+\n", out):
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 self.stop()
@@ -172,11 +173,11 @@ class Server:
             r, _, _ = select.select([fd], [], [], left)
             if r:
                 chunk = os.read(fd, 65536)
-                if not chunk and self.proc.poll() is not None:
-                    continue
+                if not chunk:  # stdout closed: the poll above notices the exit
+                    time.sleep(0.01)
                 out += chunk
         self.ready_s = time.monotonic() - self.spawned_at
-        self.kubeconfig = Path(out.split(b"export KUBECONFIG=", 1)[1].split(b"\n", 1)[0].decode().strip())
+        self.kubeconfig = Path(re.search(rb"export KUBECONFIG=(\S+)\n", out).group(1).decode())
         self.target = lg.target_from_kubeconfig(self.kubeconfig)
         return self
 
