@@ -299,7 +299,7 @@ def percentiles(values: Sequence[float], ps: Sequence[float] = (50, 90, 99, 99.9
     s = sorted(values)
     out = {}
     for p in ps:
-        k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s)) - 1))
+        k = max(0, min(len(s) - 1, math.ceil(p / 100 * len(s) - 1e-9) - 1))  # epsilon: 99.9% of 1000 is 999
         out[f"p{p:g}"] = float(s[k])
     return out
 
