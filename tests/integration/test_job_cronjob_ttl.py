@@ -73,7 +73,7 @@ def test_cronjob_creates_a_job_per_schedule_and_tracks_it(cj_cluster):
         ctrl, stop = await start(cj_cluster.server, CronJobController, now=lambda: clock["now"])
         try:
             cur = await wait(lambda: c.get(CRONJOBS, "hello", ns), lambda o: o["status"].get("active"))
-            scheduled = (created + timedelta(minutes=1)).replace(second=0)
+            scheduled = clock["now"].replace(second=0, microsecond=0)  # the latest minute boundary passed
             name = f"hello-{int(scheduled.timestamp()) // 60}"
             assert cur["status"]["active"][0]["name"] == name
             assert cur["status"]["lastScheduleTime"] == meta.format_time(scheduled)
