@@ -46,9 +46,16 @@ def node(i: int) -> dict:
                        "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady"}]}}
 
 
+OWNERS = 0  # --owned: pods belong to this many ReplicaSets (system default topology spreading applies)
+
+
 def pod(i: int) -> dict:
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"pod-{i:06d}", "namespace": "default",
-                                                           "labels": {"app": "bench"}},
+    meta = {"name": f"pod-{i:06d}", "namespace": "default", "labels": {"app": "bench"}}
+    if OWNERS:
+        rs = i % OWNERS
+        meta["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"rs-{rs}",
+                                    "uid": f"00000000-0000-0000-0000-{rs:012d}", "controller": True}]
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": meta,
             "spec": {"containers": [{"name": "c", "image": "registry.k8s.io/pause:3.9",
                                      "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}}}]}}
 
@@ -159,9 +166,11 @@ if __name__ == "__main__":
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--profile", default="")
     ap.add_argument("--no-events", action="store_true")
+    ap.add_argument("--owned", type=int, default=0, help="pods belong to this many ReplicaSets (default spreading)")
     ap.add_argument("--switch-interval", type=float, default=0.0,
                     help="experiment: sys.setswitchinterval (the SQLite writer thread and the loop share the GIL)")
     args = ap.parse_args()
+    OWNERS = args.owned
     if args.switch_interval:
         sys.setswitchinterval(args.switch_interval)
     try:

@@ -88,12 +88,35 @@ def test_counted_path_makes_the_same_choice_as_the_node_by_node_path(seed):
             continue
         state = framework.CycleState()
         feasible, diagnosis, memo = slow._find_feasible(state, pod, cache.node_list, True)
-        totals = slow._prioritize(state, pod, feasible, cache.node_list, memo)
+        totals = slow._prioritize(state, pod, feasible, cache.node_list, [memo[n.state_key] for n in feasible])
         best = max(totals)
         winners = {n.name for n, t in zip(feasible, totals, strict=True) if t == best}
         assert a.node in winners
         assert (a.evaluated, a.feasible) == (len(feasible) + len(diagnosis.node_statuses), len(feasible))
         assert counted.next_start_node_index == slow.next_start_node_index
+
+
+def test_default_spreading_for_controller_pods_same_with_the_owner_index():
+    """Pods of a ReplicaSet spread by zone and host; the owner index gives the node-by-node answer."""
+    owner = {"kind": "ReplicaSet", "name": "rs", "uid": "rs-1", "apiVersion": "apps/v1"}
+    cache = Cache()
+    for i in range(150):
+        cache.add_node(make_node(f"n{i:03d}", labels={"topology.kubernetes.io/zone": f"z{i % 3}"}))
+    # Zone z0 already runs 6 replicas (hosts 0 and 3 only), z1 runs 1.
+    for j, host in enumerate(["n000", "n000", "n000", "n003", "n003", "n003", "n001"]):
+        cache.set_pod(pod_info(make_pod(f"r{j}", cpu="100m", node_name=host, owner=owner)))
+    pod = pod_info(make_pod("new", cpu="100m", owner=owner))
+    counted = algorithm.Algorithm(random.Random(5))
+    result = counted.schedule(pod, cache.node_list, keys=cache.keys, owner_nodes=cache.owner_nodes(pod),
+                              owner_zones=cache.owner_zones(pod), positions=cache.positions)
+    slow = algorithm.Algorithm(random.Random(5))
+    state = framework.CycleState()
+    feasible, _, memo = slow._find_feasible(state, pod, cache.node_list, True)
+    totals = slow._prioritize(state, pod, feasible, cache.node_list, [memo[n.state_key] for n in feasible])
+    best = max(totals)
+    winners = {n.name for n, t in zip(feasible, totals, strict=True) if t == best}
+    assert result.node in winners
+    assert all(int(name[1:]) % 3 == 2 for name in winners)  # the empty zone z2 wins
 
 
 def test_nominated_node_is_tried_first():
@@ -156,3 +179,43 @@ def test_cache_assume_forget_and_confirm():
     done["status"] = {"phase": "Succeeded"}
     cache.set_pod(pod_info(done))
     assert len(cache.nodes["n"].pods) == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_default_spreading_keeps_off_nodes_that_already_run_a_replica(seed):
+    owner = {"kind": "ReplicaSet", "name": "rs", "uid": "rs-2", "apiVersion": "apps/v1"}
+    cache = Cache()
+    for i in range(120):
+        cache.add_node(make_node(f"n{i:03d}", labels={"topology.kubernetes.io/zone": f"z{i % 3}"}))
+    for i in range(3):  # one replica per zone, on the first three nodes
+        cache.set_pod(pod_info(make_pod(f"r{i}", cpu="100m", node_name=f"n{i:03d}", owner=owner)))
+    pod = pod_info(make_pod("new", cpu="100m", owner=owner))
+    algo = algorithm.Algorithm(random.Random(seed))
+    algo.next_start_node_index = 118  # the sample wraps around and includes the replica nodes
+    result = algo.schedule(pod, cache.node_list, keys=cache.keys, owner_nodes=cache.owner_nodes(pod),
+                           owner_zones=cache.owner_zones(pod), positions=cache.positions)
+    assert result.node not in ("n000", "n001", "n002")
+    assert result.feasible == 100  # at least 100 nodes are sampled
+    slow = algorithm.Algorithm()
+    state = framework.CycleState()
+    slow.next_start_node_index = 118
+    feasible, _, memo = slow._find_feasible(state, pod, cache.node_list, True)
+    totals = slow._prioritize(state, pod, feasible, cache.node_list, [memo[n.state_key] for n in feasible])
+    winners = {n.name for n, t in zip(feasible, totals, strict=True) if t == max(totals)}
+    assert result.node in winners and "n000" not in winners
+
+
+def test_cache_counts_controller_pods_per_node_and_zone():
+    owner = {"kind": "ReplicaSet", "name": "rs", "uid": "rs-3", "apiVersion": "apps/v1"}
+    cache = Cache()
+    cache.add_node(make_node("a", labels={"topology.kubernetes.io/zone": "z0"}))
+    for i in range(2):
+        cache.set_pod(pod_info(make_pod(f"r{i}", node_name="a", owner=owner)))
+    probe = pod_info(make_pod("x", owner=owner))
+    assert (cache.owner_nodes(probe), cache.owner_zones(probe)) == ({"a": 2}, {"z0": 2})
+    cache.update_node(None, make_node("a", labels={"topology.kubernetes.io/zone": "z1"}))
+    assert cache.owner_zones(probe) == {"z1": 2}
+    cache.remove_pod("default/r0")
+    assert (cache.owner_nodes(probe), cache.owner_zones(probe)) == ({"a": 1}, {"z1": 1})
+    cache.remove_node("a")
+    assert cache.owner_zones(probe) == {}

@@ -87,6 +87,16 @@ def _base_score(pod: PodInfo, node: NodeInfo) -> tuple[int, int]:
     return base, taint_toleration.score(None, pod, node)  # type: ignore[arg-type]
 
 
+def _zones_of(nodes: list[NodeInfo], c: framework.SpreadConstraint, pod: PodInfo) -> dict[str, int]:
+    """Per-zone counts of the controller's pods when no cache index was handed in (tests)."""
+    zones: dict[str, int] = {}
+    for node in nodes:
+        zone = node.labels.get(framework.LABEL_ZONE)
+        if zone is not None:
+            zones[zone] = zones.get(zone, 0) + c.count_on(node, pod.namespace)
+    return zones
+
+
 class Algorithm:
     def __init__(self, rng: random.Random | None = None, percentage_of_nodes_to_score: int = 0) -> None:
         self.rng = rng or random.Random()
@@ -94,8 +104,12 @@ class Algorithm:
         self.percentage = percentage_of_nodes_to_score
 
     def schedule(self, pod: PodInfo, nodes: list[NodeInfo], anti_affinity_nodes: list[NodeInfo] | None = None,
-                 nominated: NodeInfo | None = None, keys: list[int] | None = None) -> ScheduleResult:
-        """`keys[i]`, if given, names the state of `nodes[i]` (see Cache.keys): enables the counted path."""
+                 nominated: NodeInfo | None = None, keys: list[int] | None = None,
+                 owner_nodes: dict[str, int] | None = None, owner_zones: dict[str, int] | None = None,
+                 positions: dict[str, int] | None = None) -> ScheduleResult:
+        """`keys[i]`, if given, names the state of `nodes[i]` (see Cache.keys): enables the counted path.
+        `owner_nodes` / `owner_zones`, if given, count the pods of the pod's controller per node and
+        per zone (default spreading; see Cache); `positions` maps node names to their index in `nodes`."""
         if not nodes:
             raise FitError(pod, 0, Diagnosis())
         anti = anti_affinity_nodes or []
@@ -103,18 +117,21 @@ class Algorithm:
         state = CycleState() if fast else prepare_state(pod, nodes, anti)
         if nominated is not None and run_filters(state, pod, nominated) is None:
             return ScheduleResult(nominated.name, 1, 1)
-        if fast and keys is not None and not pod_topology_spread.system_default_constraints(pod):
-            return self._schedule_counted(pod, nodes, keys)
+        if fast and keys is not None:
+            return self._schedule_counted(pod, nodes, keys, owner_nodes, owner_zones, positions)
         feasible, diagnosis, memo = self._find_feasible(state, pod, nodes, fast)
         if not feasible:
             raise FitError(pod, len(nodes), diagnosis)
         if len(feasible) == 1:
             return ScheduleResult(feasible[0].name, len(feasible) + len(diagnosis.node_statuses), 1)
-        totals = self._prioritize(state, pod, feasible, nodes, memo)
+        totals = self._prioritize(state, pod, feasible, nodes,
+                                  None if memo is None else [memo[node.state_key] for node in feasible])
         best = self._select_host(feasible, totals)
         return ScheduleResult(best, len(feasible) + len(diagnosis.node_statuses), len(feasible))
 
-    def _schedule_counted(self, pod: PodInfo, nodes: list[NodeInfo], keys: list[int]) -> ScheduleResult:
+    def _schedule_counted(self, pod: PodInfo, nodes: list[NodeInfo], keys: list[int],
+                          owner_nodes: dict[str, int] | None = None, owner_zones: dict[str, int] | None = None,
+                          positions: dict[str, int] | None = None) -> ScheduleResult:
         """The same decision as the node-by-node path for a simple pod, made per node *state*.
 
         The sample is the same (the first `to_find` feasible nodes from the rotating start index),
@@ -165,28 +182,63 @@ class Algorithm:
                 if st.plugin:
                     diagnosis.unschedulable_plugins.add(st.plugin)
             raise FitError(pod, n, diagnosis)
-        totals = {sid: memo[sid][1] for sid in feasible_counts}
-        taints = {sid: memo[sid][2] for sid in feasible_counts}
-        if any(taints.values()):
-            ids = list(taints)
-            raw = [taints[sid] for sid in ids]
-            taint_toleration.normalize(None, pod, raw)  # type: ignore[arg-type]
-            for sid, t in zip(ids, raw, strict=True):
-                totals[sid] += t * taint_toleration.WEIGHT
+        constraints = pod_topology_spread.system_default_constraints(pod) if found > 1 else []
+        if constraints and owner_zones is None:
+            owner_zones = _zones_of(nodes, constraints[0], pod)
+            owner_nodes = {node.name: c for node in nodes if (c := constraints[0].count_on(node, pod.namespace))}
+        # Groups of interchangeable sampled feasible nodes: (state id, own replicas). A node holding
+        # pods of the pod's own controller differs from its state for default spreading.
+        singles: dict[str, tuple[int, int]] = {}
+        if constraints and owner_nodes:
+            index = positions if positions is not None else {node.name: i for i, node in enumerate(nodes)}
+            for name, c in owner_nodes.items():
+                i = index.get(name)
+                if i is not None and (i - start) % n < processed and memo[keys[i]][0] is None:
+                    singles[name] = (keys[i], c)
+        groups: dict[tuple[int, int], int] = {(sid, 0): c for sid, c in feasible_counts.items()}
+        for g in singles.values():
+            groups[(g[0], 0)] -= 1
+            groups[g] = groups.get(g, 0) + 1
+        groups = {g: c for g, c in groups.items() if c}
+        rep: dict[int, NodeInfo] = {}
+        for p, seg, counts in segments:
+            for sid in counts:
+                if sid in feasible_counts and sid not in rep:
+                    rep[sid] = nodes[(p + seg.index(sid)) % n]
+        group_ids = list(groups)
+        totals = {g: memo[g[0]][1] for g in group_ids}
+        raw_taints = [memo[g[0]][2] for g in group_ids]
+        if any(raw_taints):
+            taint_toleration.normalize(None, pod, raw_taints)  # type: ignore[arg-type]
+            for g, t in zip(group_ids, raw_taints, strict=True):
+                totals[g] += t * taint_toleration.WEIGHT
+        if constraints:
+            state[pod_topology_spread.STATE_OWNER_ZONES] = owner_zones
+            pod_topology_spread.pre_score(state, pod, list(rep.values()), nodes, num_nodes=found)
+            host = [c.topology_key == pod_topology_spread.LABEL_HOSTNAME for c in constraints]
+            raw = [pod_topology_spread.score_labels(state, rep[g[0]].labels, [g[1] if h else 0 for h in host])
+                   for g in group_ids]
+            pod_topology_spread.normalize_values(raw)
+            for g, sc in zip(group_ids, raw, strict=True):
+                totals[g] += sc * pod_topology_spread.WEIGHT
         best = max(totals.values())
-        winners = {sid for sid, t in totals.items() if t == best}
-        pick = self.rng.randrange(sum(feasible_counts[sid] for sid in winners)) if found > 1 else 0
+        winners = {g for g, t in totals.items() if t == best}
+        pick = self.rng.randrange(sum(groups[g] for g in winners)) if found > 1 else 0
+        win_states = {g[0] for g in winners if g[1] == 0}
         for seg_pos, seg, counts in segments:
-            here = sum(counts.get(sid, 0) for sid in winners)
-            if pick >= here:
-                pick -= here
-                continue
-            if here == len(seg):  # only winners in this segment: index straight in
-                return ScheduleResult(nodes[(seg_pos + pick) % n].name, processed, found)
+            if not singles:
+                here = sum(counts.get(sid, 0) for sid in win_states)
+                if pick >= here:
+                    pick -= here
+                    continue
+                if here == len(seg):  # only winners in this segment: index straight in
+                    return ScheduleResult(nodes[(seg_pos + pick) % n].name, processed, found)
             for j, sid in enumerate(seg):
-                if sid in winners:
+                node = nodes[(seg_pos + j) % n]
+                g = singles.get(node.name) or (sid, 0)
+                if g in winners:
                     if pick == 0:
-                        return ScheduleResult(nodes[(seg_pos + j) % n].name, processed, found)
+                        return ScheduleResult(node.name, processed, found)
                     pick -= 1
         raise AssertionError("unreachable: a winner was counted")
 
@@ -224,9 +276,9 @@ class Algorithm:
         return feasible, diagnosis, memo
 
     def _prioritize(self, state: CycleState, pod: PodInfo, feasible: list[NodeInfo], all_nodes: list[NodeInfo],
-                    memo: dict | None) -> list[int]:
-        if memo is not None:
-            verdicts = [memo[node.state_key] for node in feasible]
+                    verdicts: list[tuple] | None) -> list[int]:
+        """Weighted totals per feasible node; `verdicts` are precomputed (status, base, taint) triples."""
+        if verdicts is not None:
             totals = [v[1] for v in verdicts]
             taints = [v[2] for v in verdicts]
         else:

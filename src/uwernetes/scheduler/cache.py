@@ -8,7 +8,7 @@ the informer shows it bound, and forgotten if binding fails.
 
 from __future__ import annotations
 
-from uwernetes.scheduler.framework import NodeInfo, PodInfo
+from uwernetes.scheduler.framework import LABEL_ZONE, NodeInfo, PodInfo
 
 TERMINAL_PHASES = ("Succeeded", "Failed")
 
@@ -26,6 +26,10 @@ class Cache:
         self.keys: list[int] = []
         self._index: dict[str, int] = {}
         self._state_ids: dict[tuple, int] = {}
+        # Default topology spreading reads, per controller (ns, uid): its pods per node and per zone.
+        self._owner_nodes: dict[tuple[str, str], dict[str, int]] = {}
+        self._owner_zones: dict[tuple[str, str], dict[str, int]] = {}
+        self._pod_zone: dict[str, str] = {}  # pod key -> the zone it was counted in
 
     def _intern(self, key: tuple) -> int:
         sid = self._state_ids.get(key)
@@ -59,7 +63,10 @@ class Cache:
         name = node["metadata"]["name"]
         ni = self._info(name)
         listed = bool(ni.node)
+        old_zone = ni.labels.get(LABEL_ZONE) if listed else None
         ni.set_node(node)
+        if ni.pods and (not listed or old_zone != ni.labels.get(LABEL_ZONE)):
+            self._recount_zones(ni)
         if not listed:
             self._index[name] = len(self.node_list)
             self.node_list.append(ni)
@@ -85,10 +92,34 @@ class Cache:
         if ni.node:
             self.node_list = [n for n in self.node_list if n is not ni]
             ni.node = {}
+            self._recount_zones(ni)
             self._reindex()
         if not ni.pods:
             del self.nodes[name]
         self.generation += 1
+
+    def _count_zone(self, pi: PodInfo, zone: str | None, delta: int) -> None:
+        if zone is None:
+            return
+        zones = self._owner_zones.setdefault((pi.namespace, pi.owner_uid), {})
+        n = zones.get(zone, 0) + delta
+        if n > 0:
+            zones[zone] = n
+        else:
+            zones.pop(zone, None)
+            if not zones:
+                self._owner_zones.pop((pi.namespace, pi.owner_uid), None)
+
+    def _recount_zones(self, ni: NodeInfo) -> None:
+        """The node's zone label changed (or the node came or went): recount its controllers' pods."""
+        zone = ni.labels.get(LABEL_ZONE) if ni.node else None
+        for pi in ni.pods.values():
+            if not pi.owner_uid or pi.deleting:
+                continue
+            self._count_zone(pi, self._pod_zone.pop(pi.key, None), -1)
+            if zone is not None:
+                self._pod_zone[pi.key] = zone
+                self._count_zone(pi, zone, 1)
 
     # --- pods --------------------------------------------------------------------------------
     def _place(self, pi: PodInfo, node_name: str) -> None:
@@ -98,6 +129,13 @@ class Cache:
         self._pod_node[pi.key] = node_name
         if pi.anti_affinity:
             self._anti_affinity[node_name] = self._anti_affinity.get(node_name, 0) + 1
+        if pi.owner_uid and not pi.deleting:
+            per_node = self._owner_nodes.setdefault((pi.namespace, pi.owner_uid), {})
+            per_node[node_name] = per_node.get(node_name, 0) + 1
+            zone = ni.labels.get(LABEL_ZONE) if ni.node else None
+            if zone is not None:
+                self._pod_zone[pi.key] = zone
+                self._count_zone(pi, zone, 1)
 
     def _unplace(self, key: str) -> PodInfo | None:
         node_name = self._pod_node.pop(key, None)
@@ -113,6 +151,16 @@ class Cache:
                 self._anti_affinity[node_name] = n
             else:
                 self._anti_affinity.pop(node_name, None)
+        if pi is not None and pi.owner_uid and not pi.deleting:
+            per_node = self._owner_nodes.get((pi.namespace, pi.owner_uid), {})
+            left = per_node.get(node_name, 0) - 1
+            if left > 0:
+                per_node[node_name] = left
+            else:
+                per_node.pop(node_name, None)
+                if not per_node:
+                    self._owner_nodes.pop((pi.namespace, pi.owner_uid), None)
+            self._count_zone(pi, self._pod_zone.pop(key, None), -1)
         if ni is not None and not ni.node and not ni.pods:
             del self.nodes[node_name]
         return pi
@@ -152,3 +200,16 @@ class Cache:
 
     def anti_affinity_nodes(self) -> list[NodeInfo]:
         return [self.nodes[n] for n in self._anti_affinity if n in self.nodes]
+
+    @property
+    def positions(self) -> dict[str, int]:
+        """Node name -> its index in node_list (and keys)."""
+        return self._index
+
+    def owner_nodes(self, pi: PodInfo) -> dict[str, int]:
+        """Node name -> pods of `pi`'s controller there (default topology spreading). Read only."""
+        return self._owner_nodes.get((pi.namespace, pi.owner_uid), {}) if pi.owner_uid else {}
+
+    def owner_zones(self, pi: PodInfo) -> dict[str, int]:
+        """Zone -> pods of `pi`'s controller there, over nodes the cache knows. Read only."""
+        return self._owner_zones.get((pi.namespace, pi.owner_uid), {}) if pi.owner_uid else {}

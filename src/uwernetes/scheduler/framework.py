@@ -184,6 +184,8 @@ class PodInfo:
 # --------------------------------------------------------------------------------------------
 
 HARD_EFFECTS = ("NoSchedule", "NoExecute")
+LABEL_ZONE = "topology.kubernetes.io/zone"
+LABEL_HOSTNAME = "kubernetes.io/hostname"
 
 
 class NodeInfo:
@@ -264,12 +266,15 @@ class NodeInfo:
 
     @property
     def state_key(self) -> tuple:
-        """Everything a simple pod's filters and scores depend on; equal keys, equal verdicts."""
+        """Everything a simple pod's filters and scores depend on, except its controller's pods on
+        this very node (default spreading); equal keys, equal verdicts."""
         if self._state_key is None:
             self._state_key = (
                 self.unschedulable, tuple(map(_taint_key, self.hard_taints)), tuple(map(_taint_key, self.soft_taints)),
                 tuple(sorted(self.allocatable.items())), tuple(sorted((k, v) for k, v in self.requested.items() if v)),
-                self.nz_cpu, self.nz_mem, len(self.pods))
+                self.nz_cpu, self.nz_mem, len(self.pods),
+                # what default topology spreading reads of a node besides its own pods
+                self.labels.get(LABEL_ZONE), LABEL_HOSTNAME in self.labels)
         return self._state_key
 
     def clone(self) -> NodeInfo:

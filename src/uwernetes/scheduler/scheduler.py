@@ -189,7 +189,8 @@ class Scheduler:
         nominated = self.cache.nodes.get(nominated_name) if nominated_name else None
         try:
             result = self.algorithm.schedule(pi, nodes, anti, nominated if nominated and nominated.node else None,
-                                             self.cache.keys)
+                                             self.cache.keys, self.cache.owner_nodes(pi), self.cache.owner_zones(pi),
+                                             self.cache.positions)
         except algorithm.FitError as fe:
             self._handle_fit_error(qp, fe, anti, start)
             return

@@ -24,6 +24,7 @@ ERR_REASON_NODE_LABEL_NOT_MATCH = ERR_REASON_CONSTRAINTS_NOT_MATCH + " (missing 
 LABEL_HOSTNAME = "kubernetes.io/hostname"
 LABEL_ZONE = "topology.kubernetes.io/zone"
 DEFAULTING_KINDS = ("ReplicaSet", "ReplicationController", "StatefulSet")
+STATE_OWNER_ZONES = NAME + "/owner-zones"  # zone -> pods of the pod's controller, if the cache knows
 _FILTER_KEY = NAME + "/filter"
 _SCORE_KEY = NAME + "/score"
 _MATCH_ALL = selectors.LabelSelector()
@@ -111,7 +112,9 @@ class _ScoreState:
 
 
 def pre_score(state: framework.CycleState, pod: framework.PodInfo, nodes: list[framework.NodeInfo],
-              all_nodes: list[framework.NodeInfo]) -> bool:
+              all_nodes: list[framework.NodeInfo], num_nodes: int | None = None) -> bool:
+    """`num_nodes` overrides len(nodes) when `nodes` holds one representative per group of alike
+    nodes (the counted path); only valid for the defaults, which ignore no node."""
     if pod.spread:
         constraints = [c for c in pod.spread if c.when_unsatisfiable == "ScheduleAnyway"]
         require_all = True
@@ -137,9 +140,18 @@ def pre_score(state: framework.CycleState, pod: framework.PodInfo, nodes: list[f
                 ss.counts[pair] = 0
                 sizes[i] += 1
     for i, c in enumerate(constraints):
-        size = len(nodes) - len(ss.ignored) if c.topology_key == LABEL_HOSTNAME else sizes[i]
+        size = (len(nodes) if num_nodes is None else num_nodes) - len(ss.ignored) \
+            if c.topology_key == LABEL_HOSTNAME else sizes[i]
         ss.weights.append(math.log(size + 2))
-    if ss.counts:
+    owner_zones = state.get(STATE_OWNER_ZONES)
+    if (ss.counts and owner_zones is not None and not require_all and not pod.node_selector
+            and pod.required_terms is None and all(c.owner_uid for c in constraints)):
+        # Every node is included (no node affinity, taints ignored), so the cache's per-zone
+        # count of the controller's pods is the sum this loop would compute over all nodes.
+        for pair in ss.counts:
+            if pair[0] == LABEL_ZONE:
+                ss.counts[pair] = owner_zones.get(pair[1], 0)
+    elif ss.counts:
         for node in all_nodes:
             if require_all and not _has_keys(node, constraints):
                 continue
@@ -157,13 +169,19 @@ def score(state: framework.CycleState, pod: framework.PodInfo, node: framework.N
     ss: _ScoreState = state[_SCORE_KEY]
     if node.name in ss.ignored:
         return 0
+    return score_labels(state, node.labels, [c.count_on(node, pod.namespace) for c in ss.constraints])
+
+
+def score_labels(state: framework.CycleState, labels: dict[str, str], own_counts: list[int]) -> int:
+    """A node's raw score from its labels and its own matching pods per constraint."""
+    ss: _ScoreState = state[_SCORE_KEY]
     total = 0.0
     for i, c in enumerate(ss.constraints):
-        value = node.labels.get(c.topology_key)
+        value = labels.get(c.topology_key)
         if value is None:
             continue
         if c.topology_key == LABEL_HOSTNAME:
-            cnt = c.count_on(node, pod.namespace)
+            cnt = own_counts[i]
         else:
             cnt = ss.counts.get((c.topology_key, value), 0)
         total += cnt * ss.weights[i] + (c.max_skew - 1)
@@ -184,3 +202,12 @@ def normalize_with_names(state: framework.CycleState, names: list[str], scores: 
             scores[i] = framework.MAX_NODE_SCORE
         else:
             scores[i] = framework.MAX_NODE_SCORE * (hi + lo - s) // hi
+
+
+def normalize_values(scores: list[int]) -> None:
+    """NormalizeScore when no node is ignored (the system defaults)."""
+    if not scores:
+        return
+    lo, hi = min(scores), max(scores)
+    for i, s in enumerate(scores):
+        scores[i] = framework.MAX_NODE_SCORE if hi == 0 else framework.MAX_NODE_SCORE * (hi + lo - s) // hi
