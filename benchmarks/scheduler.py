@@ -11,6 +11,8 @@ through the API (no node agents). Modes:
   the bind rate from the first pod popped to the last pod bound (what upstream's scheduler_perf
   calls SchedulingThroughput).
 - concurrent: start the scheduler first, then create the pods; report the rate of the whole run.
+- algorithm: no API server at all: the scheduling cycle plus assume, in a loop over the same
+  objects (what the scheduler alone can do; the difference to the modes above is the API path).
 Prints numbers; asserts nothing.
 """
 
@@ -95,6 +97,25 @@ async def wait_bound(s: Scheduler, n: int, timeout: float) -> float:
     return time.perf_counter()
 
 
+def algorithm_only(args: argparse.Namespace) -> None:
+    from uwernetes.scheduler.algorithm import Algorithm
+    from uwernetes.scheduler.cache import Cache
+    from uwernetes.scheduler.framework import PodInfo
+
+    cache = Cache()
+    for i in range(args.nodes):
+        cache.add_node(node(i))
+    algo = Algorithm()
+    pods = [PodInfo(pod(i)) for i in range(args.pods)]
+    t0 = time.perf_counter()
+    for pi in pods:
+        result = algo.schedule(pi, cache.node_list, cache.anti_affinity_nodes(), None, cache.keys,
+                               cache.owner_nodes(pi), cache.owner_zones(pi), cache.positions)
+        cache.assume(pi, result.node)
+    elapsed = time.perf_counter() - t0
+    print(f"algorithm only: {args.pods} pods in {elapsed:.2f}s -> {args.pods / elapsed:.0f} pods/s at {args.nodes} nodes")
+
+
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server = RunningServer(ServerConfig(data_dir=Path(tmp), tls=False))
@@ -162,7 +183,7 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nodes", type=int, default=5000)
     ap.add_argument("--pods", type=int, default=10000)
-    ap.add_argument("--mode", choices=("precreated", "concurrent"), default="precreated")
+    ap.add_argument("--mode", choices=("precreated", "concurrent", "algorithm"), default="precreated")
     ap.add_argument("--timeout", type=float, default=600)
     ap.add_argument("--profile", default="")
     ap.add_argument("--no-events", action="store_true")
@@ -178,4 +199,7 @@ if __name__ == "__main__":
         uvloop.install()
     except ImportError:
         pass
-    asyncio.run(main(args))
+    if args.mode == "algorithm":
+        algorithm_only(args)
+    else:
+        asyncio.run(main(args))

@@ -12,6 +12,7 @@ the verdict and the state-only scores are computed once per distinct node state 
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
 from dataclasses import dataclass
@@ -233,6 +234,10 @@ class Algorithm:
                     continue
                 if here == len(seg):  # only winners in this segment: index straight in
                     return ScheduleResult(nodes[(seg_pos + pick) % n].name, processed, found)
+                # the pick-th winner of the segment, found without a Python-level loop
+                j = next(itertools.islice(itertools.compress(range(len(seg)), map(win_states.__contains__, seg)),
+                                          pick, None))
+                return ScheduleResult(nodes[(seg_pos + j) % n].name, processed, found)
             for j, sid in enumerate(seg):
                 node = nodes[(seg_pos + j) % n]
                 g = singles.get(node.name) or (sid, 0)
