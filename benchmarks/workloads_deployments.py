@@ -74,6 +74,14 @@ def wait(check, what: str, timeout: float) -> float:
     raise SystemExit(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
+def describe(c: httpx.Client) -> str:
+    """Where a rollout stands, for a timeout message."""
+    d = c.get(f"/apis/apps/v1/namespaces/{NS}/deployments/big").json()
+    pods = c.get(f"/api/v1/namespaces/{NS}/pods").json().get("items") or []
+    unscheduled = sum(1 for p in pods if not (p.get("spec") or {}).get("nodeName"))
+    return f"deployment status {d.get('status')}; {len(pods)} pods, {unscheduled} unscheduled"
+
+
 def deployment(replicas: int, image: str) -> dict:
     return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "big", "namespace": NS},
             "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "big"}},
@@ -118,11 +126,16 @@ def main() -> None:
         r.raise_for_status()
         t_up = wait(complete(c, args.replicas, "1"), "all replicas available", args.timeout)
         cpu1 = (cpu_seconds(server.pid), cpu_seconds(manager.pid))
+        print(f"create -> all Available: {t_up:.1f}s wall, CPU {cpu1[0] - cpu0[0]:.1f}s server / "
+              f"{cpu1[1] - cpu0[1]:.1f}s controllers", flush=True)
         patch = {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "nginx:1.26"}]}}}}
         r = c.patch(f"/apis/apps/v1/namespaces/{NS}/deployments/big", json=patch,
                     headers={"content-type": "application/strategic-merge-patch+json"})
         r.raise_for_status()
-        t_roll = wait(complete(c, args.replicas, "2"), "rolling update complete", args.timeout)
+        try:
+            t_roll = wait(complete(c, args.replicas, "2"), "rolling update complete", args.timeout)
+        except SystemExit as e:
+            raise SystemExit(f"{e}: {describe(c)}") from None
         cpu2 = (cpu_seconds(server.pid), cpu_seconds(manager.pid))
         total = time.monotonic() - t0
         print(f"Deployment of {args.replicas} replicas on {args.nodes} simulated nodes (nodes registered in {t_nodes:.1f}s)")
