@@ -19,7 +19,7 @@ from pathlib import Path
 from uwernetes.client import api
 from uwernetes.client.informer import Informer
 from uwernetes.scheduler import algorithm, framework, preemption
-from uwernetes.scheduler.cache import Cache
+from uwernetes.scheduler.cache import TERMINAL_PHASES, Cache
 from uwernetes.scheduler.events import EventRecorder
 from uwernetes.scheduler.framework import PodInfo
 from uwernetes.scheduler.metrics import Metrics
@@ -100,6 +100,10 @@ class Scheduler:
             self.cache.set_pod(pi)
             if not (old.get("spec") or {}).get("nodeName"):
                 self.queue.done(pi.key)
+            elif ((new.get("status") or {}).get("phase") in TERMINAL_PHASES
+                  and (old.get("status") or {}).get("phase") not in TERMINAL_PHASES):
+                # A finished pod frees its node like a deleted one (if the watch did not drop it).
+                self.queue.move_all_to_active_or_backoff("AssignedPodDelete")
             return
         key = framework.pod_key(new)
         if not self._responsible(new) or (new.get("metadata") or {}).get("deletionTimestamp"):
