@@ -123,8 +123,20 @@ class _ThreadServer:
         try:
             self.call(self.server.stop())
         finally:
+            try:
+                self.call(_cancel_everything_else(), 10)
+            except Exception:
+                pass
             self.loop.call_soon_threadsafe(self.loop.stop)
             self.thread.join(10)
+
+
+async def _cancel_everything_else() -> None:
+    """Cancel and await every task left on the loop, so none dies noisily with a closed loop."""
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for t in tasks:
+        t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def start_thread_cluster(tmp: Path, **config) -> tuple[Cluster, _ThreadServer]:

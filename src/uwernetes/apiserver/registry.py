@@ -15,25 +15,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
 from uwernetes.apiserver.resources.base import Context, Obj, ResourceType
 from uwernetes.features import DEFAULT as DEFAULT_FEATURES
 from uwernetes.features import FeatureGates
 from uwernetes.machinery import errors, meta
 from uwernetes.machinery import field as fielderr
 from uwernetes.machinery.managed_fields import record_update
+from uwernetes.machinery.meta import deep_copy
 from uwernetes.machinery.selectors import FieldSelector, LabelSelector
 from uwernetes.machinery.validation import validate_object_meta, validate_object_meta_update
 from uwernetes.storage.interface import Entry, KeyExists, KeyNotFound, RevisionConflict
 from uwernetes.storage.watch_cache import CacheWatcher, WatchCache
 
 log = logging.getLogger(__name__)
-
-
-def deep_copy(obj: Any) -> Any:
-    """JSON-shaped deep copy; several times faster than copy.deepcopy for API objects."""
-    return orjson.loads(orjson.dumps(obj))
 
 _UPDATE_RETRIES = 16
 
@@ -165,17 +159,32 @@ class Registry:
 
     # --- reads ---
 
+    async def _current(self, rt: ResourceType, key: str) -> Entry | None:
+        """The object as stored now: from the watch cache when it is in-process (exactly as fresh
+        as the store), otherwise from the store."""
+        cache = self._caches.get(rt.storage_prefix)
+        if cache is not None and cache.in_process:
+            return cache.get(key)
+        return await self.store.get(key)
+
     async def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
-        entry = await self.store.get(rt.key(namespace, name))
+        entry = await self._current(rt, rt.key(namespace, name))
         if entry is None:
             raise errors.not_found(rt.plural, name, rt.group)
         return self._out(rt, entry.obj)
 
     def get_raw(self, rt: ResourceType, namespace: str | None, name: str) -> bytes | None:
         """Stored JSON bytes for the fast GET path (only for kinds stored as served)."""
-        if rt.from_storage is not None or not hasattr(self.store, "get_raw"):
+        if rt.from_storage is not None:
             return None
-        return self.store.get_raw(rt.key(namespace, name))
+        key = rt.key(namespace, name)
+        cache = self._caches.get(rt.storage_prefix)
+        if cache is not None and cache.in_process:
+            entry = cache.get(key)
+            return entry.raw if entry is not None else None
+        if not hasattr(self.store, "get_raw"):
+            return None
+        return self.store.get_raw(key)
 
     def matcher(
         self,
@@ -436,7 +445,7 @@ class Registry:
     ) -> tuple[Obj, bool]:
         key = rt.key(namespace, name)
         for _attempt in range(_UPDATE_RETRIES):
-            entry = await self.store.get(key)
+            entry = await self._current(rt, key)
             if entry is None:
                 if body_obj is not None and rt.strategy.allow_create_on_update and not subresource:
                     created = await self.create(rt, namespace, _without_rv(body_obj), ctx, field_manager)
@@ -561,7 +570,7 @@ class Registry:
         ctx = ctx or self.context(dry_run=options.dry_run)
         key = rt.key(namespace, name)
         for _attempt in range(_UPDATE_RETRIES):
-            entry = await self.store.get(key)
+            entry = await self._current(rt, key)
             if entry is None:
                 raise errors.not_found(rt.plural, name, rt.group)
             obj = self._out(rt, entry.obj)

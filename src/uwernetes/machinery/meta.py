@@ -7,6 +7,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 _ALPHANUMS = "bcdfghjklmnpqrstvwxz2456789"  # upstream's generateName alphabet (no vowels, no confusables)
 
 
@@ -62,3 +64,8 @@ def condition(obj: dict[str, Any], ctype: str) -> dict[str, Any] | None:
         if c.get("type") == ctype:
             return c
     return None
+
+
+def deep_copy(obj: Any) -> Any:
+    """JSON-shaped deep copy; several times faster than copy.deepcopy for API objects."""
+    return orjson.loads(orjson.dumps(obj))

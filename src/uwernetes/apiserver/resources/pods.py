@@ -8,7 +8,6 @@ Mirrors upstream v1.30 `pkg/registry/core/pod/strategy.go`, the binding part of
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -124,7 +123,8 @@ def validate_binding(binding: Obj) -> list[FieldError]:
 def apply_binding(pod: Obj, binding: Obj, now: str | None = None) -> Obj:
     """Bind a stored pod to `binding.target.name` (BindingREST.setPodHostAndAnnotations).
 
-    Pure: returns an updated copy, or raises 409 Conflict on `pods/binding` with upstream's reasons.
+    Updates the pod it is given in place (the registry hands it a private copy) and returns it, or
+    raises 409 Conflict on `pods/binding` with upstream's reasons.
     """
     name = (pod.get("metadata") or {}).get("name", "")
     node = (binding.get("target") or {}).get("name", "")
@@ -139,7 +139,7 @@ def apply_binding(pod: Obj, binding: Obj, now: str | None = None) -> Obj:
         raise conflict(f'pod {name} is already assigned to node "{assigned}"')
     if (pod.get("spec") or {}).get("schedulingGates"):
         raise conflict(f"pod {name} has non-empty .spec.schedulingGates")
-    out = copy.deepcopy(pod)
+    out = pod  # the registry hands us its own copy
     out.setdefault("spec", {})["nodeName"] = node
     annotations = (binding.get("metadata") or {}).get("annotations") or {}
     if annotations:
@@ -375,7 +375,7 @@ def validate_pod_update(new: Obj, old: Obj, opts: podspec.PodValidationOptions |
         return errs
     if get_pod_qos(old) != compute_pod_qos(new):
         errs.append(field.invalid("metadata", (new.get("status") or {}).get("qosClass", ""), "Pod QoS is immutable"))
-    munged = copy.deepcopy(new_spec)
+    munged = meta.deep_copy(new_spec)
     for key in ("containers", "initContainers"):
         for c, o in zip(munged.get(key) or [], old_spec.get(key) or [], strict=False):
             _set_or_pop(c, "image", o.get("image"))
@@ -518,7 +518,7 @@ class PodStrategy(Strategy):
         apply_scheduling_gated_condition(obj, meta.now_rfc3339())
 
     def prepare_for_update(self, new: Obj, old: Obj, ctx: Context) -> None:
-        _set_or_pop(new, "status", copy.deepcopy(old.get("status")))
+        _set_or_pop(new, "status", meta.deep_copy(old.get("status")))
         podspec.drop_disabled_fields(new.setdefault("spec", {}), old.get("spec") or {}, ctx.features if ctx else None)
 
     def validate(self, obj: Obj, ctx: Context) -> list[FieldError]:
@@ -543,10 +543,10 @@ class PodStrategy(Strategy):
             if key not in ("status", "metadata", "apiVersion", "kind"):
                 del new[key]
         if "spec" in old:
-            new["spec"] = copy.deepcopy(old["spec"])
+            new["spec"] = meta.deep_copy(old["spec"])
         new_md, old_md = new.setdefault("metadata", {}), old.get("metadata") or {}
         _set_or_pop(new_md, "deletionTimestamp", old_md.get("deletionTimestamp"))
-        _set_or_pop(new_md, "ownerReferences", copy.deepcopy(old_md.get("ownerReferences")))
+        _set_or_pop(new_md, "ownerReferences", meta.deep_copy(old_md.get("ownerReferences")))
         status = new.setdefault("status", {})
         if not status.get("qosClass") and (old.get("status") or {}).get("qosClass"):
             status["qosClass"] = old["status"]["qosClass"]
