@@ -35,6 +35,7 @@ from uwernetes.client.api import CONFIGMAPS, LEASES, NODES, PODS, SECRETS, APIEr
 from uwernetes.client.informer import Informer
 from uwernetes.components import ComponentContext
 from uwernetes.machinery.meta import now_micro
+from uwernetes.node.image_pull import ImagePuller
 from uwernetes.node.pod_workers import PodWorker, StatusWriter
 from uwernetes.node.runtimes.base import ContainerStatus, Runtime, runtime_handlers
 from uwernetes.node.runtimes.simulated import SimulatedRuntime
@@ -214,6 +215,7 @@ class NodeAgent:
         self.stopped = False
         self.registered = False
         self.last_status = 0.0
+        self.images = ImagePuller(pool.image_pull_seconds)
 
     def allocate_ips(self, uid: str) -> list[str]:
         return self.ips.allocate(uid)
@@ -293,6 +295,9 @@ class NodePool:
         self.client: Client = ctx.client("kubelet")
         self.logs_dir = str(opts.get("pod_logs_dir") or (ctx.data_dir / "pods-logs"))
         self.backoff_base = float(opts.get("backoff_base", 10.0))
+        # Real processes get the kubelet's pull pacing; simulated nodes (thousands of pods) none.
+        default_pull = 0.3 if runtime == "process" else 0.0
+        self.image_pull_seconds = float(opts.get("image_pull_seconds", default_pull))
         self.lease_renew = float(opts.get("lease_renew_seconds", 10.0))
         self.status_report = float(opts.get("node_status_report_seconds", 300.0))
         self.status_writer = StatusWriter(self.client, int(opts.get("status_concurrency", 16)))

@@ -509,6 +509,7 @@ class PodWorker:
             pool.forget_container(old)
             await self.node.runtime.remove_container(old)
         try:
+            await self.node.images.ensure(c.get("image") or "", c.get("imagePullPolicy") or "IfNotPresent")
             config = await self._container_config(c, attempt, init)
             cid = await self.node.runtime.create_container(self.sandbox_id or "", config)
         except ContainerError as e:
