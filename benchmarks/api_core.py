@@ -17,6 +17,7 @@ import json
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -152,12 +153,13 @@ class Server:
     spawned_at: float = 0.0
     target: lg.Target | None = None
     log: Path | None = None
+    extra: tuple[str, ...] = ()  # more `uwe up` flags
 
     def start(self, timeout: float = 60.0) -> Server:
         self.log = self.data_dir.parent / (self.data_dir.name + ".stderr")
         err = open(self.log, "ab")
         self.spawned_at = time.monotonic()
-        self.proc = _spawn([self.uwe, "up", "--data-dir", str(self.data_dir), "--port", "0"],
+        self.proc = _spawn([self.uwe, "up", "--data-dir", str(self.data_dir), "--port", "0", *self.extra],
                            stdout=subprocess.PIPE, stderr=err)
         err.close()
         self.proc.is_server = True  # type: ignore[attr-defined]
@@ -336,7 +338,7 @@ def phase_startup(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
             else:
                 d = dirs[i % len(dirs)]
             cache = tmp / f"kcache-{kind}-{i}"
-            with Server(args.uwe, d).start() as s:
+            with Server(args.uwe, d, extra=args.up).start() as s:
                 env = dict(os.environ, KUBECONFIG=str(s.kubeconfig))
                 while True:
                     cp = subprocess.run([args.kubectl, "--cache-dir", str(cache), "get", "ns"], env=env,
@@ -367,13 +369,17 @@ def phase_startup(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
 
 def phase_rss(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print(f"rss: idle server after {args.idle:g} s", flush=True)
-    with Server(args.uwe, tmp / "rss").start() as s:
-        time.sleep(args.idle)
-        rss, pids = s.rss(), s.pids
-        cpu = s.cpu()
-    rep.add("idle RSS after start", rss, "MB", "<= 80 MB", rss <= 80,
-            f"{len(pids)} process(es); server CPU since spawn {cpu:.2f} s")
-    rep.details["rss"] = {"rss_mb": rss, "pids": len(pids), "cpu_s": cpu}
+    # With the benchmark's flags, and as a user starts it (`uwe up` defaults: a node agent too).
+    for label, extra in ((f"uwe up {args.up_args}".strip(), args.up), ("uwe up (defaults)", ())):
+        with Server(args.uwe, tmp / f"rss{len(extra)}", extra=extra).start() as s:
+            time.sleep(args.idle)
+            rss, pids = s.rss(), s.pids
+            cpu = s.cpu()
+        rep.add(f"idle RSS after start, {label}", rss, "MB", "<= 80 MB", rss <= 80,
+                f"{len(pids)} process(es); server CPU since spawn {cpu:.2f} s")
+        rep.details[f"rss {label}"] = {"rss_mb": rss, "pids": len(pids), "cpu_s": cpu}
+        if args.up == ():
+            break
 
 
 def _closed_phase(s: Server, spec: dict[str, Any], procs: int, concurrency: int,
@@ -395,7 +401,7 @@ def _closed_phase(s: Server, spec: dict[str, Any], procs: int, concurrency: int,
 def phase_get(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print("get: single-object GETs", flush=True)
     path = "/api/v1/namespaces/default/configmaps/bench-get"
-    with Server(args.uwe, tmp / "get").start() as s:
+    with Server(args.uwe, tmp / "get", extra=args.up).start() as s:
         status, _ = request(s.target, "POST", "/api/v1/namespaces/default/configmaps",
                             json.loads(CONFIGMAP_BODY.replace("@NAME@", "bench-get")))
         assert status == 201, status
@@ -414,43 +420,65 @@ def phase_get(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
         rep.details["get_rss_mb_after"] = s.rss()
 
 
+def _pods_max(args: argparse.Namespace, rep: Report, d: Path, path: str, label: str,
+              extra: tuple[str, ...]) -> float:
+    """Closed-loop pod creates on a fresh server; returns how long the default ServiceAccount took."""
+    with Server(args.uwe, d, extra=extra).start() as s:
+        sa_wait = wait_for_default_sa(s)
+        m, server_cpu, other = _closed_phase(s, {"request": "create", "path": path, "body": POD_BODY,
+                                                 "name_prefix": "max"}, 1, args.concurrency, args.duration)
+    rate = m["count"] / args.duration
+    p = lg.percentiles(m["lat_us"])
+    rep.add(f"pod creates{label}, {args.concurrency} in flight", rate, "creates/s", ">= 2,000", rate >= 2000,
+            f"p50 {p['p50'] / 1000:.1f} ms p99 {p['p99'] / 1000:.1f} ms; server CPU {server_cpu / args.duration:.0%}, "
+            f"generator CPU {m['cpu_s'][0] / args.duration:.0%}{other}{_status_note(m, '201')}")
+    rep.details[f"pods_max{label}"] = {"creates_s": rate, **p, "server_cpu_s": server_cpu,
+                                       "gen_cpu_s": m["cpu_s"], "statuses": m["statuses"]}
+    return sa_wait
+
+
+def _pods_open(args: argparse.Namespace, rep: Report, d: Path, path: str, label: str) -> float:
+    """Open-loop pod creates at --rate on a fresh server."""
+    with Server(args.uwe, d, extra=args.up).start() as s:
+        sa_wait = wait_for_default_sa(s)
+        start_at = time.monotonic() + 1.5
+        w = run_worker({"mode": "open", "request": "create", "path": path, "body": POD_BODY, "name_prefix": "open",
+                        "rate": args.rate, "duration": args.open_seconds, "start_at": start_at, "connections": 8},
+                       s.target)
+        time.sleep(max(0.0, start_at - time.monotonic()))
+        c0, b0 = s.cpu(), machine_busy()
+        r = worker_result(w)
+        server_cpu, busy = s.cpu() - c0, machine_busy() - b0
+        other = others_note(busy, server_cpu, r["cpu_s"], window=r["window_s"])
+    m = _merge([r])
+    p = lg.percentiles(m["lat_us"])
+    rep.add(f"pod create latency{label} at {args.rate:g}/s open loop, p99", p["p99"] / 1000, "ms", "<= 20 ms",
+            p["p99"] <= 20000, f"p50 {p['p50'] / 1000:.1f} ms p99.9 {p['p99.9'] / 1000:.1f} ms, {m['count']} creates; "
+            f"server CPU {server_cpu / r['window_s']:.0%}{other}{_status_note(m, '201')}")
+    rep.details[f"pods_open{label}"] = {**p, "count": m["count"], "server_cpu_s": server_cpu,
+                                        "statuses": m["statuses"], "connections": r["connections"]}
+    return sa_wait
+
+
+APISERVER_ONLY = ("--no-scheduler", "--no-controllers")
+
+
 def phase_pods(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print("pods: creates through the full path", flush=True)
     base = "/api/v1/namespaces/default/pods?fieldManager=bench"
-    sa_waits: list[float] = []
-    for label, path in (("", base), (" Strict", base + "&fieldValidation=Strict")):
-        with Server(args.uwe, tmp / f"pods-max{label.strip()}").start() as s:
-            sa_wait = wait_for_default_sa(s)
-            m, server_cpu, other = _closed_phase(s, {"request": "create", "path": path, "body": POD_BODY,
-                                                     "name_prefix": "max"}, 1, args.concurrency, args.duration)
-        rate = m["count"] / args.duration
-        p = lg.percentiles(m["lat_us"])
-        rep.add(f"pod creates{label}, {args.concurrency} in flight", rate, "creates/s", ">= 2,000", rate >= 2000,
-                f"p50 {p['p50'] / 1000:.1f} ms p99 {p['p99'] / 1000:.1f} ms; server CPU {server_cpu / args.duration:.0%}, "
-                f"generator CPU {m['cpu_s'][0] / args.duration:.0%}{other}{_status_note(m, '201')}")
-        rep.details[f"pods_max{label.strip()}"] = {"creates_s": rate, **p, "server_cpu_s": server_cpu,
-                                                   "gen_cpu_s": m["cpu_s"], "statuses": m["statuses"]}
-
-        with Server(args.uwe, tmp / f"pods-open{label.strip()}").start() as s:
-            sa_wait = max(sa_wait, wait_for_default_sa(s))
-            start_at = time.monotonic() + 1.5
-            w = run_worker({"mode": "open", "request": "create", "path": path, "body": POD_BODY, "name_prefix": "open",
-                            "rate": args.rate, "duration": args.open_seconds, "start_at": start_at, "connections": 8},
-                           s.target)
-            time.sleep(max(0.0, start_at - time.monotonic()))
-            c0, b0 = s.cpu(), machine_busy()
-            r = worker_result(w)
-            server_cpu, busy = s.cpu() - c0, machine_busy() - b0
-            other = others_note(busy, server_cpu, r["cpu_s"], window=r["window_s"])
-        m = _merge([r])
-        p = lg.percentiles(m["lat_us"])
-        rep.add(f"pod create latency{label} at {args.rate:g}/s open loop, p99", p["p99"] / 1000, "ms", "<= 20 ms",
-                p["p99"] <= 20000, f"p50 {p['p50'] / 1000:.1f} ms p99.9 {p['p99.9'] / 1000:.1f} ms, {m['count']} creates; "
-                f"server CPU {server_cpu / r['window_s']:.0%}{other}{_status_note(m, '201')}")
-        rep.details[f"pods_open{label.strip()}"] = {**p, "count": m["count"], "server_cpu_s": server_cpu,
-                                                    "statuses": m["statuses"], "connections": r["connections"]}
-        sa_waits.append(sa_wait)
-    rep.add("default ServiceAccount exists after ready (max)", max(sa_waits), "s", "<= 1 s", max(sa_waits) <= 1,
+    strict = base + "&fieldValidation=Strict"
+    waits = [
+        _pods_max(args, rep, tmp / "pods-max", base, "", args.up),
+        _pods_open(args, rep, tmp / "pods-open", base, ""),
+        _pods_max(args, rep, tmp / "pods-max-strict", strict, " Strict", args.up),
+        _pods_open(args, rep, tmp / "pods-open-strict", strict, " Strict"),
+    ]
+    if not set(APISERVER_ONLY) & set(args.up):
+        # The same load without the in-process scheduler and controllers reacting to every pod:
+        # what the API path alone costs.
+        _pods_max(args, rep, tmp / "pods-max-alone", base, " (API server alone: " + " ".join(APISERVER_ONLY) + ")",
+                  (*args.up, *APISERVER_ONLY))
+    rep.add("default ServiceAccount exists after ready (max)", max(waits), "s", "<= 1 s", max(waits) <= 1,
             "waited for before each pod measurement (pod admission needs it)")
 
 
@@ -458,7 +486,7 @@ def phase_watch(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print(f"watch: {args.watchers} watchers, {args.watch_events} configmap creates", flush=True)
     ns = "bench-watch"
     n, events = args.watchers, args.watch_events
-    with Server(args.uwe, tmp / "watch").start() as s:
+    with Server(args.uwe, tmp / "watch", extra=args.up).start() as s:
         status, _ = request(s.target, "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                                                       "metadata": {"name": ns}})
         assert status == 201, status
@@ -509,6 +537,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases ({','.join(PHASES)})")
     ap.add_argument("--uwe", default=str(Path(sys.executable).parent / "uwe"), help="the uwe console script")
     ap.add_argument("--kubectl", default=KUBECTL)
+    ap.add_argument("--up-args", default="--nodes 0",
+                    help="extra `uwe up` flags for every server (default keeps pods Pending: no node runs them)")
     ap.add_argument("--runs", type=int, default=3, help="startup runs of each kind (median reported)")
     ap.add_argument("--idle", type=float, default=5.0, help="seconds idle before reading RSS")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds of each closed-loop measurement")
@@ -530,6 +560,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    args.up = tuple(shlex.split(args.up_args))
     phases = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(phases) - set(PHASES)
     if unknown:
