@@ -82,6 +82,9 @@ LAUNCHER = r"""
 import ctypes, json, os, sys
 spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
+libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG=SIGKILL: a container never outlives its node agent
+if os.getppid() != spec["parent"]:
+    os._exit(137)  # the agent died before we could ask
 libc.mount.argtypes = [ctypes.c_char_p] * 3 + [ctypes.c_ulong, ctypes.c_void_p]
 def fail(what):
     e = ctypes.get_errno()
@@ -269,7 +272,8 @@ class ProcessRuntime:
         return [by_path.get(m.container_path, "") for m in config.mounts]
 
     def _launch_spec(self, c: _Container, argv: list[str], join: int | None = None, tty: bool = False) -> str:
-        spec: dict[str, Any] = {"argv": argv, "env": c.env, "cwd": c.config.working_dir or None, "tty": tty}
+        spec: dict[str, Any] = {"argv": argv, "env": c.env, "cwd": c.config.working_dir or None, "tty": tty,
+                                "parent": os.getpid()}
         if join:
             spec["join"] = join
         elif self.mount_namespace and c.config.mounts:
