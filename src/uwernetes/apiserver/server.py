@@ -95,6 +95,8 @@ class ServerConfig:
     nodes: int = 0
     runtime: str = "simulated"
     component_options: dict = field(default_factory=dict)
+    # Process-wide GC thresholds and freezing (see gc_policy); the CLI turns it on.
+    tune_gc: bool = False
 
 
 class RunningServer:
@@ -170,6 +172,11 @@ class RunningServer:
                 self._task.result()
             await asyncio.sleep(0.002)
         self._background.append(asyncio.create_task(self._compactor()))
+        if cfg.tune_gc:
+            from uwernetes import gc_policy
+
+            gc_policy.apply()
+            self._background.append(asyncio.create_task(gc_policy.refreeze_forever()))
         ca_pem = self.pki.ca_pem().decode() if self.pki is not None else ""
         for start in wiring.controllers(registry, ca_pem):
             self._background.append(asyncio.create_task(start()))

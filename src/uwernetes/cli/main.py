@@ -68,6 +68,7 @@ def up(data_dir: Path | None, host: str, port: int, feature_gates: str, nodes: i
         server = RunningServer(ServerConfig(
             data_dir=data_dir, host=host, port=port, features=features,
             scheduler=not no_scheduler, controllers=not no_controllers, nodes=nodes, runtime=runtime,
+            tune_gc=True,
         ))
         await server.start()
         kubeconfig = server.write_kubeconfig()
@@ -103,13 +104,18 @@ def _component_command(name: str, kubeconfig: Path, feature_gates: str, verbose:
     async def run() -> None:
         ctx = ComponentContext(lambda agent: client_from_kubeconfig(kubeconfig, agent), features, Path(data_dir), options)
         task = asyncio.create_task(fn(ctx, options["count"], options["runtime"]) if name == "node" else fn(ctx))
+        from uwernetes import gc_policy
+
+        gc_policy.apply()
+        refreeze = asyncio.create_task(gc_policy.refreeze_forever())
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         done, _ = await asyncio.wait([task, asyncio.create_task(stop.wait())], return_when=asyncio.FIRST_COMPLETED)
         task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        refreeze.cancel()
+        await asyncio.gather(task, refreeze, return_exceptions=True)
 
     _serve_forever(run)
 
