@@ -110,7 +110,7 @@ async def main(args: argparse.Namespace) -> None:
     options = {"name_prefix": "sim-", "simulated_start_delay": args.start_delay,
                "status_concurrency": args.status_concurrency, "register_concurrency": 64,
                "pods": str(max(110, args.pods_total // args.nodes + 10))}
-    srv = RunningServer(ServerConfig(data_dir=tmp, scheduler=has_scheduler, controllers=False, nodes=args.nodes,
+    srv = RunningServer(ServerConfig(data_dir=tmp, scheduler=has_scheduler, controllers=False, nodes=args.nodes, tune_gc=True,
                                      runtime="simulated", component_options=options))
     t0 = time.monotonic()
     await srv.start()

@@ -118,7 +118,7 @@ def algorithm_only(args: argparse.Namespace) -> None:
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        server = RunningServer(ServerConfig(data_dir=Path(tmp), tls=False))
+        server = RunningServer(ServerConfig(data_dir=Path(tmp), tls=False, tune_gc=True))
         await server.start()
         client = server.client("bench", "bench")
         try:
