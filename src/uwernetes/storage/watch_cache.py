@@ -195,8 +195,11 @@ class WatchCache:
                 if matches(e.obj):
                     w.offer(Event(ADDED, e.key, e.rev, e.obj, e.raw, None))
         else:
-            if after_rev < self.oldest:
-                raise TooOld(after_rev, self.oldest)
+            # Revisions the store has compacted away are expired here too, as they would be for a
+            # watch served by the store itself.
+            oldest = max(self.oldest, getattr(self.store, "compacted_revision", 0))
+            if after_rev < oldest:
+                raise TooOld(after_rev, oldest)
             for ev in self.history:
                 if ev.rev > after_rev:
                     self._deliver(w, ev)
