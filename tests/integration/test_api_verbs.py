@@ -1,0 +1,121 @@
+"""Verbs over HTTP that clients rely on: dry run, generateName, deletecollection, finalizers,
+generation and managedFields, Table output forms, YAML in and out, scale subresource."""
+
+import yaml
+
+NS = "default"
+CM = f"/api/v1/namespaces/{NS}/configmaps"
+DEPLOY = f"/apis/apps/v1/namespaces/{NS}/deployments"
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+MERGE = {"content-type": "application/merge-patch+json"}
+
+
+def cm(name, **labels):
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "labels": labels}, "data": {"k": "v"}}
+
+
+def deployment(name, image="nginx:1.25"):
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+        "spec": {"replicas": 1, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [{"name": "c", "image": image}]}}},
+    }
+
+
+def test_dry_run_create_validates_but_stores_nothing(cluster):
+    api = cluster.client()
+    r = api.post(CM, params={"dryRun": "All"}, json=cm("dry"))
+    assert r.status_code == 201 and r.json()["metadata"]["uid"]
+    assert api.get(f"{CM}/dry").status_code == 404
+    bad = api.post(CM, params={"dryRun": "All"}, json=cm("Dry"))
+    assert bad.status_code == 422
+
+
+def test_generate_name(cluster):
+    api = cluster.client()
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
+    names = {api.post(CM, json=body).json()["metadata"]["name"] for _ in range(3)}
+    assert len(names) == 3 and all(n.startswith("gen-") and len(n) == 9 for n in names)
+
+
+def test_deletecollection_by_label(cluster):
+    api = cluster.client()
+    for i in range(3):
+        api.post(CM, json=cm(f"dc-{i}", batch="dc" if i < 2 else "keep"))
+    r = api.delete(CM, params={"labelSelector": "batch=dc"})
+    assert r.status_code == 200 and r.json()["kind"] == "ConfigMapList"
+    left = api.get(CM, params={"labelSelector": "batch"}).json()["items"]
+    assert [i["metadata"]["name"] for i in left] == ["dc-2"]
+
+
+def test_finalizers_hold_an_object_until_removed(cluster):
+    api = cluster.client()
+    body = cm("held")
+    body["metadata"]["finalizers"] = ["example.com/hold"]
+    api.post(CM, json=body)
+    r = api.delete(f"{CM}/held")
+    assert r.status_code == 200
+    held = api.get(f"{CM}/held").json()
+    assert held["metadata"]["deletionTimestamp"] and held["metadata"]["finalizers"] == ["example.com/hold"]
+    api.patch(f"{CM}/held", json={"metadata": {"finalizers": None}}, headers=MERGE)
+    assert api.get(f"{CM}/held").status_code == 404
+
+
+def test_generation_tracks_spec_only_and_managed_fields_record_writers(cluster):
+    api = cluster.client()
+    created = api.post(DEPLOY, params={"fieldManager": "creator"}, json=deployment("gen")).json()
+    assert created["metadata"]["generation"] == 1
+    assert [(m["manager"], m["operation"]) for m in created["metadata"]["managedFields"]] == [("creator", "Update")]
+    labelled = api.patch(f"{DEPLOY}/gen", params={"fieldManager": "labeller"},
+                         json={"metadata": {"labels": {"x": "y"}}}, headers=MERGE).json()
+    assert labelled["metadata"]["generation"] == 1
+    managers = {m["manager"]: m for m in labelled["metadata"]["managedFields"]}
+    assert managers["labeller"]["fieldsV1"] == {"f:metadata": {"f:labels": {"f:x": {}}}}
+    changed = api.patch(f"{DEPLOY}/gen", params={"fieldManager": "labeller"},
+                        json={"spec": {"replicas": 3}}, headers=MERGE).json()
+    assert changed["metadata"]["generation"] == 2
+    same = api.patch(f"{DEPLOY}/gen", json={"spec": {"replicas": 3}}, headers=MERGE).json()
+    assert same["metadata"]["resourceVersion"] == changed["metadata"]["resourceVersion"]  # no-op: no write
+
+
+def test_scale_subresource(cluster):
+    api = cluster.client()
+    api.post(DEPLOY, json=deployment("scaled"))
+    scale = api.get(f"{DEPLOY}/scaled/scale").json()
+    assert scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1" and scale["spec"]["replicas"] == 1
+    assert scale["status"]["selector"] == "app=scaled"
+    r = api.patch(f"{DEPLOY}/scaled/scale", json={"spec": {"replicas": 4}}, headers=MERGE)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 4
+    assert api.get(f"{DEPLOY}/scaled").json()["spec"]["replicas"] == 4
+    bad = api.patch(f"{DEPLOY}/scaled/scale", json={"spec": {"replicas": -1}}, headers=MERGE)
+    assert bad.status_code == 422
+
+
+def test_table_forms(cluster):
+    api = cluster.client()
+    api.post(CM, json=cm("tbl", t="1"))
+    full = api.get(CM, params={"labelSelector": "t=1"}, headers={"accept": TABLE}).json()
+    assert full["kind"] == "Table" and [c["name"] for c in full["columnDefinitions"]] == ["Name", "Data", "Age"]
+    assert full["rows"][0]["cells"][:2] == ["tbl", 1]
+    assert full["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    none = api.get(CM, params={"labelSelector": "t=1", "includeObject": "None"}, headers={"accept": TABLE}).json()
+    assert "object" not in none["rows"][0]
+    obj = api.get(CM, params={"labelSelector": "t=1", "includeObject": "Object"}, headers={"accept": TABLE}).json()
+    assert obj["rows"][0]["object"]["data"] == {"k": "v"}
+
+
+def test_yaml_in_and_out(cluster):
+    api = cluster.client()
+    body = yaml.safe_dump(cm("from-yaml"))
+    r = api.post(CM, content=body, headers={"content-type": "application/yaml"})
+    assert r.status_code == 201
+    out = api.get(f"{CM}/from-yaml", headers={"accept": "application/yaml"})
+    assert out.headers["content-type"].startswith("application/yaml")
+    assert yaml.safe_load(out.text)["metadata"]["name"] == "from-yaml"
+
+
+def test_not_acceptable_and_unsupported_media(cluster):
+    api = cluster.client()
+    assert api.get(CM, headers={"accept": "text/html"}).status_code == 406
+    r = api.post(CM, content=b"\x00", headers={"content-type": "text/plain"})
+    assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
