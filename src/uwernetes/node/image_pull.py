@@ -18,6 +18,7 @@ class ImagePuller:
     def __init__(self, pull_seconds: float) -> None:
         self.pull_seconds = pull_seconds
         self.present: set[str] = set()
+        self.pulls = 0  # pulls performed, for status and tests
         self._lock = asyncio.Lock()
 
     def needs_pull(self, image: str, policy: str) -> bool:
@@ -38,5 +39,8 @@ class ImagePuller:
             self.present.add(image)
             return
         async with self._lock:
-            await asyncio.sleep(self.pull_seconds)
-        self.present.add(image)
+            # Someone queued ahead of us may have pulled it meanwhile (IfNotPresent needs one pull).
+            if self.needs_pull(image, policy):
+                self.pulls += 1
+                await asyncio.sleep(self.pull_seconds)
+                self.present.add(image)
