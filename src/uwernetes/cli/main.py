@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
 import time
@@ -18,6 +19,58 @@ from uwernetes.features import FeatureGateError, FeatureGates
 
 def default_data_dir() -> Path:
     return Path(os.environ.get("UWE_DATA_DIR") or platformdirs.user_data_dir("uwernetes"))
+
+
+_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in a Go duration ("15s", "1m30s", "500ms"), as upstream's duration flags take them;
+    a bare number is seconds."""
+    text = text.strip()
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    parts = _DURATION_PART.findall(body)
+    if not body or "".join(n + u for n, u in parts) != body:
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * sum(float(n) * _DURATION_UNITS[u] for n, u in parts)
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        if isinstance(value, float | int):
+            return float(value)
+        try:
+            return parse_duration(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+DURATION = Duration()
+
+
+def _node_monitor_options(f):  # type: ignore[no-untyped-def]
+    """kube-controller-manager's node lifecycle flags (shared by `up` and `controller-manager`)."""
+    f = click.option("--node-monitor-grace-period", type=DURATION, default=None,
+                     help="How long a node may be silent before it is marked Unknown (default 40s).")(f)
+    return click.option("--node-monitor-period", type=DURATION, default=None,
+                        help="How often node health is checked (default 5s).")(f)
+
+
+def _monitor_options(grace: float | None, period: float | None) -> dict:
+    out = {}
+    if grace is not None:
+        out["node_monitor_grace_period"] = grace
+    if period is not None:
+        out["node_monitor_period"] = period
+    return out
 
 
 def _features(spec: str | None) -> FeatureGates:
@@ -53,9 +106,11 @@ def _serve_forever(run) -> None:
               help="simulated: no processes (kwok-like); process: containers run as local processes.")
 @click.option("--no-scheduler", is_flag=True, help="Do not run the scheduler.")
 @click.option("--no-controllers", is_flag=True, help="Do not run the controller manager.")
+@_node_monitor_options
 @click.option("-v", "--verbose", count=True, help="More logging.")
 def up(data_dir: Path | None, host: str, port: int, feature_gates: str, nodes: int, runtime: str,
-       no_scheduler: bool, no_controllers: bool, verbose: int) -> None:
+       no_scheduler: bool, no_controllers: bool, node_monitor_grace_period: float | None,
+       node_monitor_period: float | None, verbose: int) -> None:
     """Start a cluster: API server, controllers and nodes, on an embedded SQLite file."""
     features = _features(feature_gates)
     data_dir = data_dir or default_data_dir()
@@ -68,7 +123,7 @@ def up(data_dir: Path | None, host: str, port: int, feature_gates: str, nodes: i
         server = RunningServer(ServerConfig(
             data_dir=data_dir, host=host, port=port, features=features,
             scheduler=not no_scheduler, controllers=not no_controllers, nodes=nodes, runtime=runtime,
-            tune_gc=True,
+            tune_gc=True, component_options=_monitor_options(node_monitor_grace_period, node_monitor_period),
         ))
         await server.start()
         kubeconfig = server.write_kubeconfig()
@@ -137,10 +192,30 @@ def scheduler(kubeconfig: Path, feature_gates: str, verbose: int) -> None:
 @main.command("controller-manager")
 @_kubeconfig_option
 @_gates_option
+@click.option("--leader-elect/--no-leader-elect", default=True, show_default=True,
+              help="Take the kube-system/kube-controller-manager Lease before acting.")
+@click.option("--leader-elect-lease-duration", type=DURATION, default="15s", show_default=True,
+              help="How long a standby waits after the leader's last renewal before taking the Lease.")
+@click.option("--leader-elect-renew-deadline", type=DURATION, default="10s", show_default=True,
+              help="How long the leader keeps acting without a successful renewal.")
+@click.option("--leader-elect-retry-period", type=DURATION, default="2s", show_default=True,
+              help="How often the leader renews and candidates retry.")
+@_node_monitor_options
 @click.option("-v", "--verbose", count=True)
-def controller_manager(kubeconfig: Path, feature_gates: str, verbose: int) -> None:
+def controller_manager(kubeconfig: Path, feature_gates: str, leader_elect: bool, leader_elect_lease_duration: float,
+                       leader_elect_renew_deadline: float, leader_elect_retry_period: float,
+                       node_monitor_grace_period: float | None, node_monitor_period: float | None,
+                       verbose: int) -> None:
     """Run the controller manager against a remote API server."""
-    _component_command("controller-manager", kubeconfig, feature_gates, verbose)
+    if leader_elect and not 0 < leader_elect_renew_deadline < leader_elect_lease_duration:
+        raise click.UsageError("--leader-elect-renew-deadline must be positive and shorter than "
+                               "--leader-elect-lease-duration")
+    if leader_elect and leader_elect_retry_period <= 0:
+        raise click.UsageError("--leader-elect-retry-period must be positive")
+    _component_command("controller-manager", kubeconfig, feature_gates, verbose, leader_elect=leader_elect,
+                       lease_seconds=leader_elect_lease_duration, renew_seconds=leader_elect_renew_deadline,
+                       retry_seconds=leader_elect_retry_period,
+                       **_monitor_options(node_monitor_grace_period, node_monitor_period))
 
 
 @main.command()

@@ -8,6 +8,7 @@ kube-system, so two managers against one API server never both act.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import logging
 import os
@@ -93,6 +94,7 @@ async def run_controllers(ctx: ComponentContext, enabled: set[str] | None = None
         instances.append((name, cls(ctx, informers)))
     informers.start()
     await informers.wait_synced()
+    log.info("starting %d controllers: %s", len(instances), ", ".join(name for name, _ in instances))
     tasks = [asyncio.create_task(inst.run(), name=f"controller-{name}") for name, inst in instances]
     try:
         await asyncio.gather(*tasks)
@@ -104,22 +106,45 @@ async def run_controllers(ctx: ComponentContext, enabled: set[str] | None = None
 
 
 async def run(ctx: ComponentContext) -> None:
-    """Entry point: lead, then control; step down (stop everything) if the lease is lost."""
+    """Entry point: lead, then control; step down (stop everything) if the lease is lost.
+
+    Options: `lease_seconds` (15), `renew_seconds` (10), `retry_seconds` (2), as upstream's
+    --leader-elect-lease-duration, --leader-elect-renew-deadline, --leader-elect-retry-period;
+    `leader_elect` (True): False runs the controllers at once, without a Lease.
+    """
+    enabled = ctx.options.get("controllers")
+    if not ctx.options.get("leader_elect", True):
+        await run_controllers(ctx, enabled)
+        return
     identity = f"{socket.gethostname()}_{uuid.uuid4()}"
     elector = LeaderElector(ctx.client("kube-controller-manager"), "kube-system", LEASE_NAME, identity,
                             lease_seconds=float(ctx.options.get("lease_seconds", 15)),
                             renew_seconds=float(ctx.options.get("renew_seconds", 10)),
                             retry_seconds=float(ctx.options.get("retry_seconds", 2)))
-    enabled = ctx.options.get("controllers")
-    while True:
-        await elector.acquire()
-        log.info("controller manager %s is leading (pid %d)", identity, os.getpid())
-        work = asyncio.create_task(run_controllers(ctx, enabled))
-        lost = asyncio.create_task(elector.hold())
-        done, _ = await asyncio.wait([work, lost], return_when=asyncio.FIRST_COMPLETED)
-        work.cancel()
-        lost.cancel()
-        await asyncio.gather(work, lost, return_exceptions=True)
-        if work in done and work.exception() is None:
-            return
-        log.warning("controller manager %s lost its lease; standing by", identity)
+    log.info("controller manager %s (pid %d) is waiting for the lease kube-system/%s", identity, os.getpid(), LEASE_NAME)
+    leading = False
+    try:
+        while True:
+            await elector.acquire()
+            leading = True
+            log.info("controller manager %s is leading (pid %d)", identity, os.getpid())
+            work = asyncio.create_task(run_controllers(ctx, enabled))
+            lost = asyncio.create_task(elector.hold())
+            try:
+                done, _ = await asyncio.wait([work, lost], return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                work.cancel()
+                lost.cancel()
+                await asyncio.gather(work, lost, return_exceptions=True)
+            if work in done and not work.cancelled() and work.exception() is None:
+                return
+            if work in done:
+                log.error("controller manager %s: controllers failed: %r", identity,
+                          None if work.cancelled() else work.exception())
+            leading = False
+            log.warning("controller manager %s lost its lease; standing by", identity)
+    finally:
+        if leading:
+            # Shutting down cleanly: let a standby take over now, not a lease duration later.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(asyncio.wait_for(elector.release(), 2))
