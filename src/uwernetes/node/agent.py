@@ -35,8 +35,10 @@ from uwernetes.client.api import CONFIGMAPS, LEASES, NODES, PODS, SECRETS, APIEr
 from uwernetes.client.informer import Informer
 from uwernetes.components import ComponentContext
 from uwernetes.machinery.meta import now_micro
+from uwernetes.node.events import EventRecorder
 from uwernetes.node.image_pull import ImagePuller
 from uwernetes.node.pod_workers import PodWorker, StatusWriter
+from uwernetes.node.probes import Prober
 from uwernetes.node.runtimes.base import ContainerStatus, Runtime, runtime_handlers
 from uwernetes.node.runtimes.simulated import SimulatedRuntime
 from uwernetes.node.status import node_host_ips, rfc3339
@@ -301,6 +303,8 @@ class NodePool:
         self.lease_renew = float(opts.get("lease_renew_seconds", 10.0))
         self.status_report = float(opts.get("node_status_report_seconds", 300.0))
         self.status_writer = StatusWriter(self.client, int(opts.get("status_concurrency", 16)))
+        self.prober = Prober()
+        self.events = EventRecorder(self.client)
         self.nodes: dict[str, NodeAgent] = {}
         self.containers: dict[str, tuple[PodWorker, str]] = {}
         self.informer = Informer(self.client, PODS)
@@ -479,7 +483,10 @@ class NodePool:
 
     async def close(self) -> None:
         await self.informer.stop()
+        for cp in list(self.prober.containers.values()):
+            cp.stop()
         await self.status_writer.stop()
+        await self.events.stop()
         runtimes = {id(a.runtime): a.runtime for a in self.nodes.values()}
         for rt in runtimes.values():
             try:

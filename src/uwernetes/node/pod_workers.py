@@ -15,6 +15,11 @@ which does the next steps of upstream's SyncPod:
 - on `deletionTimestamp`: stop every container with the grace period, write the terminal
   status, then delete the pod with grace 0 and a uid precondition (as the kubelet does).
 
+Probes (`uwernetes.node.probes`, one pool-wide `Prober`): a container that starts running gets
+its probes; their results set `started`/`ready` (a sidecar counts as initialized once
+started), and a liveness/startup failure kills the container (`Killing` event) and restarts it
+whenever restartPolicy is not Never, whatever its exit code, as upstream's computePodActions does.
+
 Status goes through the pool's `StatusWriter`, coalesced per pod.
 """
 
@@ -32,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from uwernetes.client.api import PODS, APIError, Client
 from uwernetes.machinery.quantity import parse_quantity
+from uwernetes.node import probes
 from uwernetes.node import status as st
 from uwernetes.node.runtimes.base import (
     ContainerConfig,
@@ -301,6 +307,7 @@ class PodWorker:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
         self._starting: set[str] = set()
+        self.probe_killed: set[str] = set()  # killed by a failing probe, to be restarted
 
     def _record(self, c: Mapping[str, Any], init: bool, old: Mapping[str, Obj]) -> st.ContainerRecord:
         # A restarted agent keeps counting restarts where the API's status left off.
@@ -319,6 +326,17 @@ class PodWorker:
     @property
     def spec(self) -> Obj:
         return self.pod.get("spec") or {}
+
+    @property
+    def runtime(self) -> Any:
+        return self.node.runtime
+
+    @property
+    def probe_host(self) -> str:
+        """Where httpGet/tcpSocket probes without `host` connect (upstream: the pod IP)."""
+        if getattr(self.node.runtime, "shares_host_network", False):
+            return "127.0.0.1"
+        return self.pod_ips[0] if self.pod_ips else ""
 
     # events ---------------------------------------------------------------------------------
 
@@ -358,8 +376,11 @@ class PodWorker:
             rec.state = "running"
             rec.reason = rec.message = ""
             rec.started_at = cs.started_at
-            rec.started = True
-            rec.ready = name not in self.init or self._is_sidecar(name)
+            if name in self.init and not self._is_sidecar(name):
+                rec.started, rec.ready = True, False
+            else:
+                cp = self.node.pool.prober.add(self, self.uid, self._container_spec(name), cs.id, cs.started_at)
+                rec.started, rec.ready = cp.started_and_ready() if cp is not None else (True, True)
         elif cs.state is ContainerState.EXITED and rec.state != "terminated":
             self._starting.discard(name)
             rec.state = "terminated"
@@ -372,9 +393,47 @@ class PodWorker:
             is_regular_init = name in self.init and not self._is_sidecar(name)
             rec.ready = is_regular_init and cs.exit_code == 0
             rec.started = False
+            self.node.pool.prober.remove((self.uid, name))
         else:
             return
         self.kick()
+
+    def _container_spec(self, name: str) -> Obj:
+        for c in (*(self.spec.get("initContainers") or []), *(self.spec.get("containers") or [])):
+            if c["name"] == name:
+                return c
+        return {"name": name}
+
+    # probes ---------------------------------------------------------------------------------
+
+    def on_probe_result(self, name: str, probe_type: str, result: str) -> None:
+        rec = self.init.get(name) or self.containers.get(name)
+        cp = self.node.pool.prober.get((self.uid, name))
+        if rec is None or cp is None or rec.state != "running" or self.finished:
+            return
+        rec.started, rec.ready = cp.started_and_ready()
+        if result == probes.FAILURE and probe_type in (probes.LIVENESS, probes.STARTUP):
+            asyncio.get_running_loop().create_task(self._kill_unhealthy(name, probe_type, cp))
+        self.kick()
+
+    def probe_event(self, name: str, event_type: str, reason: str, message: str) -> None:
+        self.node.pool.events.record(self.pod, name, event_type, reason, message, node=self.node.name)
+
+    async def _kill_unhealthy(self, name: str, probe_type: str, cp: probes.ContainerProbes) -> None:
+        """Kill a container whose liveness/startup probe failed; sync restarts it per restartPolicy."""
+        cid = self.cids.get(name)
+        if cid != cp.container_id or self.finished or (self.pod.get("metadata") or {}).get("deletionTimestamp"):
+            return
+        restart = self.spec.get("restartPolicy", "Always") != "Never" or self._is_sidecar(name)
+        _, message = probes.kill_message(probe_type, name, restart)
+        self.probe_event(name, "Normal", "Killing", message)
+        if restart:
+            self.probe_killed.add(name)
+        grace = probes.kill_grace(cp.specs[probe_type], self.spec.get("terminationGracePeriodSeconds"))
+        await self.node.runtime.stop_container(cid, grace)
+        cs = self.node.runtime.container_status(cid)
+        if cs is not None:
+            self.on_container_state(name, cs)
 
     def _is_sidecar(self, name: str) -> bool:
         for c in self.spec.get("initContainers") or []:
@@ -429,8 +488,9 @@ class PodWorker:
             crashed = rec.state == "terminated" or (rec.state == "waiting" and rec.reason == "CrashLoopBackOff")
             if never_ran and rec.state == "waiting":
                 await self._start(c, rec, init=False)
-            elif crashed and should_restart(restart_policy, rec.exit_code if rec.state == "terminated"
-                                            else (rec.last_terminated or {}).get("exitCode")):
+            elif crashed and (c["name"] in self.probe_killed or should_restart(
+                    restart_policy, rec.exit_code if rec.state == "terminated"
+                    else (rec.last_terminated or {}).get("exitCode"))):
                 await self._start(c, rec, init=False)
             elif rec.state == "waiting" and rec.reason not in ("ContainerCreating", "PodInitializing", "CrashLoopBackOff"):
                 await self._start(c, rec, init=False)  # a start error: retry with back-off
@@ -447,7 +507,9 @@ class PodWorker:
             rec = self.init[name]
             if c.get("restartPolicy") == "Always":
                 if rec.state == "running":
-                    continue
+                    if rec.started:  # a sidecar's startup probe holds back what follows it
+                        continue
+                    return False
                 if name not in self._starting:
                     await self._start(c, rec, init=True)
                 return False
@@ -504,6 +566,7 @@ class PodWorker:
                 return
             self.backoff[name] = backoff_next(self.backoff.get(name), event_time, pool.backoff_base)
         attempt = rec.restart_count + 1 if rec.container_id else rec.restart_count
+        self.probe_killed.discard(name)
         old = self.cids.pop(name, None)
         if old:
             pool.forget_container(old)
@@ -585,6 +648,7 @@ class PodWorker:
 
     async def terminate(self, grace: int | None) -> None:
         """Graceful deletion: stop everything, write the terminal status, delete with grace 0."""
+        self.node.pool.prober.terminating(self.uid)
         await self._stop_all(self._grace(grace), sidecars_only=False)
         # The status manager's TerminatePod: whatever did not end is reported as lost, and a
         # deleted pod always ends in a terminal phase.
@@ -619,6 +683,7 @@ class PodWorker:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        self.node.pool.prober.remove_pod(self.uid)
         rt = self.node.runtime
         for cid in list(self.cids.values()):
             s = rt.container_status(cid)

@@ -188,6 +188,7 @@ class ProcessRuntime:
 
     name = "process"
     version = "0.1.0"
+    shares_host_network = True  # probes and port-forward reach a pod's ports on 127.0.0.1
 
     def __init__(self, root: Path | str, *, sources: volumes.Sources | None = None,
                  mount_namespace: bool | None = None) -> None:

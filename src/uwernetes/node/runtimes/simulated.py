@@ -20,6 +20,13 @@ Keys (all optional):
 - `startError`: never start; the container stays waiting with this reason (e.g. `ErrImagePull`),
   `startMessage` giving the message.
 - `cpu`, `memory`: the usage the container reports while running (quantities: `250m`, `64Mi`).
+- `readiness`, `liveness`, `startup`: what the container's probe of that type answers, whatever
+  its handler (exec, httpGet, tcpSocket, grpc): `true` (the default: probes succeed), `false`
+  (always fail), `"fail after <duration>"` (succeed until the container has run that long, then
+  fail) or `"succeed after <duration>"` (the reverse). Each attempt starts over, so
+  `{"liveness": "fail after 5s"}` restarts the container every ~5 s plus the probe's
+  failureThreshold x periodSeconds (then CrashLoopBackOff back-off). Thresholds, periods and
+  initial delays apply as for real probes; only the answer is simulated.
 
 Exit reasons follow the runtime convention: 0 -> `Completed`, 137 with `oomKilled: true`
 -> `OOMKilled`, anything else -> `Error`.
@@ -55,7 +62,9 @@ from uwernetes.node.runtimes.base import (
 ANNOTATION = "uwernetes.io/simulate"
 
 _KEYS = {"container", "after", "exitCode", "stopExitCode", "startDelay", "startError", "startMessage", "cpu",
-         "memory", "oomKilled"}
+         "memory", "oomKilled", "readiness", "liveness", "startup"}
+PROBE_KEYS = {"Readiness": "readiness", "Liveness": "liveness", "Startup": "startup"}  # probe type -> key
+_PROBE_FLIP = re.compile(r"(fail|succeed) after (\S+)")
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -84,6 +93,29 @@ def parse_duration(value: Any) -> float:
     return total
 
 
+@dataclass(frozen=True, slots=True)
+class ProbeBehaviour:
+    """A simulated probe's answer: `initially` until the container has run `flip_after` seconds."""
+
+    initially: bool = True
+    flip_after: float | None = None
+
+    def answer(self, running_for: float) -> bool:
+        if self.flip_after is None or running_for < self.flip_after:
+            return self.initially
+        return not self.initially
+
+
+def parse_probe_behaviour(value: Any) -> ProbeBehaviour:
+    if isinstance(value, bool):
+        return ProbeBehaviour(value)
+    m = _PROBE_FLIP.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f'a probe behaviour is true, false, "fail after <duration>" or "succeed after <duration>", '
+                         f"got {value!r}")
+    return ProbeBehaviour(m.group(1) == "fail", parse_duration(m.group(2)))
+
+
 @dataclass(slots=True)
 class Behaviour:
     """What one simulated container does, from the annotation."""
@@ -97,6 +129,7 @@ class Behaviour:
     cpu_nanocores: int = 0
     memory_bytes: int = 0
     oom_killed: bool = False
+    probes: dict[str, ProbeBehaviour] = field(default_factory=dict)  # annotation key -> answer
 
     def exit_code(self, attempt: int) -> int:
         return self.exit_codes[min(attempt, len(self.exit_codes) - 1)]
@@ -127,6 +160,9 @@ def _apply(b: Behaviour, entry: Mapping[str, Any]) -> None:
         b.memory_bytes = int(parse_quantity(entry["memory"]))
     if "oomKilled" in entry:
         b.oom_killed = bool(entry["oomKilled"])
+    for key in PROBE_KEYS.values():
+        if key in entry:
+            b.probes[key] = parse_probe_behaviour(entry[key])
 
 
 def parse_behaviour(annotation: str | None, container: str) -> Behaviour:
@@ -285,6 +321,17 @@ class SimulatedRuntime:
         if c is None or c.status.state is not ContainerState.RUNNING:
             return None
         return ResourceUsage(c.behaviour.cpu_nanocores, c.behaviour.memory_bytes, time.time())
+
+    def simulated_probe(self, container_id: str, probe_type: str) -> tuple[bool, str]:
+        """The answer of the container's `probe_type` probe ("Readiness", "Liveness", "Startup") now."""
+        c = self._containers.get(container_id)
+        if c is None or c.status.state is not ContainerState.RUNNING:
+            return False, f"container {container_id} is not running"
+        key = PROBE_KEYS[probe_type]
+        pb = c.behaviour.probes.get(key)
+        if pb is None or pb.answer(time.time() - c.status.started_at):
+            return True, ""
+        return False, f"simulated {key} probe failure ({ANNOTATION})"
 
     async def exec_sync(self, container_id: str, cmd: list[str], timeout: float | None = None) -> ExecResult:
         raise NotImplementedError("the simulated runtime cannot exec")
