@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.configmaps import CONFIGMAPS
+from uwernetes.apiserver.resources.controllerrevisions import CONTROLLERREVISIONS
 from uwernetes.apiserver.resources.cronjobs import CRONJOBS
+from uwernetes.apiserver.resources.daemonsets import DAEMONSETS
 from uwernetes.apiserver.resources.deployments import DEPLOYMENTS
 from uwernetes.apiserver.resources.events import EVENTS, EVENTS_V1
 from uwernetes.apiserver.resources.jobs import JOBS
@@ -19,6 +21,7 @@ from uwernetes.apiserver.resources.replicasets import REPLICASETS
 from uwernetes.apiserver.resources.secrets import SECRETS
 from uwernetes.apiserver.resources.serviceaccounts import SERVICEACCOUNTS
 from uwernetes.apiserver.resources.services import SERVICES
+from uwernetes.apiserver.resources.statefulsets import STATEFULSETS
 
 CORE_RESOURCES: list[ResourceType] = [
     NAMESPACES,
@@ -32,6 +35,9 @@ CORE_RESOURCES: list[ResourceType] = [
     LEASES,
     DEPLOYMENTS,
     REPLICASETS,
+    STATEFULSETS,
+    DAEMONSETS,
+    CONTROLLERREVISIONS,
     JOBS,
     CRONJOBS,
 ]
