@@ -30,7 +30,8 @@ def object_key(obj: Obj) -> str:
 
 class Informer:
     def __init__(self, client: Client, resource: Resource, namespace: str | None = None, *,
-                 label_selector: str | None = None, field_selector: str | None = None) -> None:
+                 label_selector: str | None = None, field_selector: str | None = None,
+                 strip_managed_fields: bool = True) -> None:
         self.client = client
         self.resource = resource
         self.namespace = namespace
@@ -43,6 +44,9 @@ class Informer:
         self._on_update: list[Handler] = []
         self._on_delete: list[Handler] = []
         self._task: asyncio.Task | None = None
+        # Controllers never read managedFields; dropping them (as kube-controller-manager and
+        # kube-scheduler transform their informers) saves about a third of each cached object.
+        self._strip = strip_managed_fields
 
     def add_handlers(self, on_add: Handler | None = None, on_update: Handler | None = None,
                      on_delete: Handler | None = None) -> None:
@@ -93,6 +97,9 @@ class Informer:
             if not cont:
                 break
         self.resource_version = (page.get("metadata") or {}).get("resourceVersion", "")
+        if self._strip:
+            for o in items:
+                (o.get("metadata") or {}).pop("managedFields", None)
         fresh = {object_key(o): o for o in items}
         old = self.store
         self.store = fresh
@@ -128,6 +135,8 @@ class Informer:
                         self.resource_version = rv
                     if ev.type == "BOOKMARK":
                         continue
+                    if self._strip:
+                        (obj.get("metadata") or {}).pop("managedFields", None)
                     key = object_key(obj)
                     if ev.type == "ADDED":
                         prev = self.store.get(key)

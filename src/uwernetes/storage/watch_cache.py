@@ -69,6 +69,21 @@ class CacheWatcher:
         return items
 
 
+@dataclass(slots=True)
+class _Past:
+    """A history entry: the event as bytes, decoded again only when a watch replays it."""
+
+    type: str
+    key: str
+    rev: int
+    raw: bytes
+    prev_raw: bytes | None
+
+    def event(self) -> Event:
+        prev = orjson.loads(self.prev_raw) if self.prev_raw is not None else None
+        return Event(self.type, self.key, self.rev, orjson.loads(self.raw), self.raw, prev)
+
+
 def _restamp(obj: Obj, rev: int) -> tuple[Obj, bytes]:
     out = copy.copy(obj)
     out["metadata"] = dict(obj.get("metadata") or {}, resourceVersion=str(rev))
@@ -80,7 +95,8 @@ class WatchCache:
         self.store = store
         self.prefix = prefix
         self.objects: dict[str, Entry] = {}
-        self.history: collections.deque[Event] = collections.deque(maxlen=history)
+        # History keeps bytes, not dicts: a decoded object costs ~7x its JSON, and replays are rare.
+        self.history: collections.deque[_Past] = collections.deque(maxlen=history)
         self.revision = 0  # the store revision this cache reflects
         self.oldest = 0  # watches from before this revision cannot be replayed
         self.watchers: set[CacheWatcher] = set()
@@ -140,13 +156,17 @@ class WatchCache:
             self.revision = rev
 
     def _on_event(self, ev: Event) -> None:
+        before = self.objects.get(ev.key)
         if ev.type == DELETED:
             self.objects.pop(ev.key, None)
         else:
             self.objects[ev.key] = Entry(ev.key, ev.obj, ev.raw, ev.rev)
         if len(self.history) == self.history.maxlen:
             self.oldest = self.history[0].rev
-        self.history.append(ev)
+        prev_raw = None
+        if ev.prev is not None:
+            prev_raw = before.raw if before is not None else orjson.dumps(ev.prev)
+        self.history.append(_Past(ev.type, ev.key, ev.rev, ev.raw, prev_raw))
         if ev.rev > self.revision:
             self.revision = ev.rev
         for w in self.watchers:
@@ -200,9 +220,9 @@ class WatchCache:
             oldest = max(self.oldest, getattr(self.store, "compacted_revision", 0))
             if after_rev < oldest:
                 raise TooOld(after_rev, oldest)
-            for ev in self.history:
-                if ev.rev > after_rev:
-                    self._deliver(w, ev)
+            for past in self.history:
+                if past.rev > after_rev:
+                    self._deliver(w, past.event())
         self.watchers.add(w)
         return w
 
