@@ -59,7 +59,7 @@ class EventRecorder:
         self.in_flight = 0
         self.dropped = 0
         self.written = 0
-        self._seen: dict[tuple, tuple[str, str, int, float]] = {}  # key -> (ns, name, count, first seen)
+        self._seen: dict[tuple, list[Any]] = {}  # key -> [ns, name, count, first seen, created]
         self._tasks: set[asyncio.Task] = set()
 
     def record(self, pod: Mapping[str, Any], container: str, event_type: str, reason: str, message: str, *,
@@ -72,27 +72,30 @@ class EventRecorder:
         now = time.time()
         seen = self._seen.get(key)
         if seen is not None and now - seen[3] < DEDUPE_SECONDS:
-            ns, name, count, first = seen
-            self._seen[key] = (ns, name, count + 1, first)
-            body = {"count": count + 1, "lastTimestamp": _now()}
-            self._spawn(self.client.patch(EVENTS, name, body, ns, patch_type="merge"))
+            seen[2] += 1
+            if seen[4]:  # else the create is still in flight: the next repeat carries the count
+                body = {"count": seen[2], "lastTimestamp": _now()}
+                self._spawn(self.client.patch(EVENTS, seen[1], body, seen[0], patch_type="merge"))
             return
         if len(self._seen) >= MAX_REMEMBERED:
             self._seen.clear()
         ev = make_event(pod, container, event_type, reason, message, node=node, now=_now(), name_suffix=time.time_ns())
-        self._seen[key] = (ev["metadata"]["namespace"], ev["metadata"]["name"], 1, now)
-        self._spawn(self.client.create(EVENTS, ev, ev["metadata"]["namespace"]))
+        entry = [ev["metadata"]["namespace"], ev["metadata"]["name"], 1, now, False]
+        self._seen[key] = entry
+        self._spawn(self.client.create(EVENTS, ev, ev["metadata"]["namespace"]), entry)
 
-    def _spawn(self, coro: Any) -> None:
+    def _spawn(self, coro: Any, entry: list[Any] | None = None) -> None:
         self.in_flight += 1
-        task = asyncio.get_running_loop().create_task(self._write(coro))
+        task = asyncio.get_running_loop().create_task(self._write(coro, entry))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _write(self, coro: Any) -> None:
+    async def _write(self, coro: Any, entry: list[Any] | None) -> None:
         try:
             await coro
             self.written += 1
+            if entry is not None:
+                entry[4] = True
         except APIError as e:
             log.debug("event not recorded: %s", e)
         except Exception:
