@@ -3,8 +3,10 @@
 Upstream's pod REST (`pkg/registry/core/pod/strategy.go`: `ValidateContainer`, `LogLocation`,
 `ExecLocation`, `PortForwardLocation`) checks the request against the pod and then proxies to
 the kubelet. Here the kubelet is the node agent's `KubeletHandler`, found in-process by node name
-(`uwernetes.node.server.lookup`); the container and log file are chosen from the pod's status as
-the kubelet's `validateContainerLogStatus` does, with its error texts.
+(`uwernetes.node.server.lookup`), or, for an agent in another process, a
+`kubelet_http.RemoteKubelet` at the Node's advertised address and kubelet port, to which the
+WebSocket frames are relayed as they come. The container and log file are chosen from the pod's
+status as the kubelet's `validateContainerLogStatus` does, with its error texts.
 
 exec/attach/portforward are WebSocket only (spec/wire.md §5.9): binary frames `[channel] + data`,
 stdin 0, stdout 1, stderr 2, error/status 3 (a `Status` JSON), resize 4, and in
@@ -192,17 +194,62 @@ class NodeProxy:
         self.app = app
         self.registry = registry
         self.pods = registry.resource("", "v1", "pods")
+        self._http: Any = None  # httpx client for remote kubelets, made on first use
+        self._token = ""
 
     # --- shared checks ---
 
     async def _pod(self, info: RequestInfo) -> dict:
         return await self.registry.get(self.pods, info.namespace or None, info.name)
 
-    def _kubelet(self, node_name: str) -> Any:
+    async def _kubelet(self, node_name: str) -> Any:
+        """The node's kubelet: in this process, else over HTTPS at the Node's address."""
         handler = _node_server().lookup(node_name)
-        if handler is None:
+        if handler is not None:
+            return handler
+        from uwernetes.node import kubelet_http
+
+        nodes = self.registry.resource("", "v1", "nodes")
+        try:
+            node = await self.registry.get(nodes, None, node_name) if nodes is not None else {}
+        except errors.StatusError as e:
+            if e.code != 404:
+                raise
+            node = {}
+        address = kubelet_http.kubelet_address(node)
+        if address is None:
             raise errors.service_unavailable(f'no connection to the node agent of node "{node_name}"')
-        return handler
+        if self._http is None:
+            self._http = kubelet_http.http_client()
+        return kubelet_http.RemoteKubelet(kubelet_http.base_url(*address), node_name, self._kubelet_token,
+                                          self._http, self._forget_token)
+
+    async def _kubelet_token(self) -> str:
+        """The bearer token for kubelets, kept in a Secret (made here on first use)."""
+        if self._token:
+            return self._token
+        from uwernetes.node import kubelet_http
+
+        secrets = self.registry.resource("", "v1", "secrets")
+        ctx = self.registry.context(user="system:apiserver")
+        try:
+            secret = await self.registry.get(secrets, kubelet_http.SECRET_NAMESPACE, kubelet_http.SECRET_NAME)
+        except errors.StatusError as e:
+            if e.code != 404:
+                raise
+            try:
+                secret = await self.registry.create(secrets, kubelet_http.SECRET_NAMESPACE,
+                                                    kubelet_http.new_token_secret(), ctx, "kube-apiserver")
+            except errors.StatusError as e2:
+                if e2.code != 409:
+                    raise
+                secret = await self.registry.get(secrets, kubelet_http.SECRET_NAMESPACE, kubelet_http.SECRET_NAME)
+        self._token = kubelet_http.token_of(secret)
+        return self._token
+
+    def _forget_token(self) -> None:
+        # A kubelet refused it: the Secret may have been replaced; read it again next time.
+        self._token = ""
 
     def _scheduled(self, pod: dict) -> str:
         node = (pod.get("spec") or {}).get("nodeName")
@@ -227,24 +274,13 @@ class NodeProxy:
         if not node:
             return Response(200, b"", "text/plain")
         cid, restarts = log_target(pod, container, previous)
-        kubelet = self._kubelet(node)
-        stream = kubelet.logs(self._target(pod, container, cid, restarts), opts)
+        kubelet = await self._kubelet(node)
+        stream = await kubelet.open_logs(self._target(pod, container, cid, restarts), opts)
         if not opts.follow:
             body = b"".join([chunk async for chunk in stream])
             return Response(200, body, "text/plain")
-        await self._stream(send, stream)
+        await stream_chunks(req.receive, send, stream)
         return None
-
-    async def _stream(self, send: Send, chunks: AsyncIterator[bytes]) -> None:
-        await send({"type": "http.response.start", "status": 200,
-                    "headers": [(b"content-type", b"text/plain"), (b"cache-control", b"no-cache, private"),
-                                (b"transfer-encoding", b"chunked")]})
-        try:
-            async for chunk in chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        finally:
-            with contextlib.suppress(Exception):
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     # --- exec/attach/portforward over plain HTTP: SPDY attempts ---
 
@@ -263,14 +299,14 @@ class NodeProxy:
 
     async def node_proxy(self, req: Request, info: RequestInfo, rt: Any, send: Send) -> Response | None:
         await self.registry.get(rt, None, info.name)
-        kubelet = self._kubelet(info.name)
+        kubelet = await self._kubelet(info.name)
         out = await kubelet.proxy(req.method, info.rest, req.query)
         return Response(out.status, out.body, out.content_type)
 
     # --- WebSocket ---
 
     async def websocket(self, scope: dict, receive: Any, send: Send) -> None:
-        ws = _WebSocket(scope, receive, send)
+        ws = WebSocket(scope, receive, send)
         if (await receive())["type"] != "websocket.connect":
             return
         try:
@@ -281,7 +317,7 @@ class NodeProxy:
             log.exception("websocket %s failed", scope.get("path"))
             await ws.deny(errors.internal(str(e) or e.__class__.__name__))
 
-    async def _websocket(self, ws: _WebSocket) -> None:
+    async def _websocket(self, ws: WebSocket) -> None:
         req = ws.request
         if not self.app.authenticate(req):
             raise errors.unauthorized()
@@ -299,7 +335,7 @@ class NodeProxy:
         if offered and protocol is None:
             raise errors.bad_request(f"no supported WebSocket subprotocol among {offered}")
         node = self._scheduled(pod)
-        kubelet = self._kubelet(node)
+        kubelet = await self._kubelet(node)
         if info.subresource == "portforward":
             await self._port_forward(ws, pod, kubelet, protocol)
             return
@@ -310,41 +346,126 @@ class NodeProxy:
         target = self._target(pod, container, _strip_id(cs.get("containerID", "")), int(cs.get("restartCount") or 0))
         stdin, tty = req.q_bool("stdin"), req.q_bool("tty")
         command = req.query.get("command") or []
-        try:
-            if info.subresource == "exec":
-                if not command:
-                    raise errors.bad_request("you must specify at least 1 command")
-                session = await kubelet.exec(target, command, stdin=stdin, tty=tty)
-            else:
-                session = await kubelet.attach(target, stdin=stdin, tty=tty)
-        except NotImplementedError as e:
-            raise errors.bad_request(str(e)) from None
-        except Exception as e:
-            message = getattr(e, "message", None) or str(e)
-            raise errors.bad_request(f"unable to upgrade connection: {message}") from None
+        if info.subresource == "exec" and not command:
+            raise errors.bad_request("you must specify at least 1 command")
+        if hasattr(kubelet, "connect"):  # another process: relay the frames to its endpoint
+            from uwernetes.node import kubelet_http
+
+            params = [*kubelet_http.target_query(target).items(), *(("command", c) for c in command),
+                      ("stdin", str(stdin).lower()), ("tty", str(tty).lower())]
+            upstream = await kubelet.connect(info.subresource, kubelet_http.container_path(info.subresource, target),
+                                             params, protocol)
+            await ws.accept(protocol)
+            await relay_frames(ws, upstream)
+            return
+        session = await open_session(kubelet, info.subresource, target, command, stdin=stdin, tty=tty)
         await ws.accept(protocol)
-        await _relay_exec(ws, session, command, stdin=stdin, tty=tty, v5=protocol == EXEC_PROTOCOLS[0],
-                          attach=info.subresource == "attach")
+        await relay_exec(ws, session, command, stdin=stdin, tty=tty, v5=protocol == EXEC_PROTOCOLS[0],
+                         attach=info.subresource == "attach")
 
-    async def _port_forward(self, ws: _WebSocket, pod: dict, kubelet: Any, protocol: str | None) -> None:
-        ports: list[int] = []
-        for value in ws.request.query.get("ports") or []:
-            for part in value.split(","):
-                if part.strip():
-                    try:
-                        ports.append(int(part))
-                    except ValueError:
-                        raise errors.bad_request(f'invalid port "{part}"') from None
-        if not ports:
-            raise errors.bad_request("query parameter \"port\" is required")
-        for p in ports:
-            if not 0 < p < 65536:
-                raise errors.bad_request(f"port {p} must be > 0 and < 65536")
+    async def _port_forward(self, ws: WebSocket, pod: dict, kubelet: Any, protocol: str | None) -> None:
+        ports = parse_ports(ws.request.query)
+        uid = pod["metadata"].get("uid", "")
+        if hasattr(kubelet, "connect"):
+            m = pod["metadata"]
+            path = f"/portForward/{m.get('namespace', '')}/{m['name']}"
+            upstream = await kubelet.connect("portforward", path, [("uid", uid), ("ports", ",".join(map(str, ports)))],
+                                             protocol)
+            await ws.accept(protocol)
+            await relay_frames(ws, upstream)
+            return
         await ws.accept(protocol)
-        await _relay_ports(ws, kubelet, pod["metadata"].get("uid", ""), ports)
+        await relay_ports(ws, kubelet, uid, ports)
 
 
-class _WebSocket:
+def parse_ports(query: dict[str, list[str]]) -> list[int]:
+    ports: list[int] = []
+    for value in query.get("ports") or []:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ports.append(int(part))
+                except ValueError:
+                    raise errors.bad_request(f'invalid port "{part}"') from None
+    if not ports:
+        raise errors.bad_request("query parameter \"port\" is required")
+    for p in ports:
+        if not 0 < p < 65536:
+            raise errors.bad_request(f"port {p} must be > 0 and < 65536")
+    return ports
+
+
+async def open_session(kubelet: Any, kind: str, target: Any, command: list[str], *, stdin: bool, tty: bool) -> Any:
+    """Start the exec'd process or attach, with the kubelet's refusal texts as 400s."""
+    try:
+        if kind == "exec":
+            if not command:
+                raise errors.bad_request("you must specify at least 1 command")
+            return await kubelet.exec(target, command, stdin=stdin, tty=tty)
+        return await kubelet.attach(target, stdin=stdin, tty=tty)
+    except errors.StatusError:
+        raise
+    except NotImplementedError as e:
+        raise errors.bad_request(str(e)) from None
+    except Exception as e:
+        message = getattr(e, "message", None) or str(e)
+        raise errors.bad_request(f"unable to upgrade connection: {message}") from None
+
+
+async def stream_chunks(receive: Any, send: Send, chunks: AsyncIterator[bytes]) -> None:
+    """A chunked text/plain response from `chunks`, ended early when the client disconnects
+    (a followed log otherwise runs, unread, as long as its container does)."""
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"text/plain"), (b"cache-control", b"no-cache, private"),
+                            (b"transfer-encoding", b"chunked")]})
+
+    async def pump() -> None:
+        async for chunk in chunks:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+
+    async def gone() -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+
+    work, watch = asyncio.create_task(pump()), asyncio.create_task(gone())
+    try:
+        await asyncio.wait([work, watch], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for t in (work, watch):
+            t.cancel()
+        await asyncio.gather(work, watch, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await chunks.aclose()  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+    if work.done() and not work.cancelled() and work.exception() is not None:
+        log.warning("log stream ended with an error: %s", work.exception())
+
+
+async def relay_frames(ws: WebSocket, upstream: Any) -> None:
+    """Copy channel frames both ways between the client and a remote kubelet's WebSocket."""
+    async def to_kubelet() -> None:
+        async for channel, payload in ws.frames():
+            await upstream.send(bytes([channel]) + payload)
+        await upstream.close()  # the client left: the kubelet ends the session
+
+    sender = asyncio.create_task(to_kubelet())
+    try:
+        async for message in upstream:
+            data = message if isinstance(message, bytes) else message.encode()
+            if not ws.closed:
+                await ws.send({"type": "websocket.send", "bytes": data})
+    except Exception as e:  # the connection to the kubelet broke
+        log.debug("kubelet stream ended: %s", e)
+    finally:
+        sender.cancel()
+        await asyncio.gather(sender, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await upstream.close()
+        await ws.close()
+
+
+class WebSocket:
     """The ASGI WebSocket messages the handlers need, plus a denial answer before accept."""
 
     def __init__(self, scope: dict, receive: Any, send: Send) -> None:
@@ -401,7 +522,7 @@ class _WebSocket:
                 yield data[0], data[1:]
 
 
-async def _relay_exec(ws: _WebSocket, session: Any, command: list[str], *, stdin: bool, tty: bool,
+async def relay_exec(ws: WebSocket, session: Any, command: list[str], *, stdin: bool, tty: bool,
                       v5: bool, attach: bool) -> None:
     async def pump(reader: Any, channel: int) -> None:
         if reader is None:
@@ -438,7 +559,7 @@ async def _relay_exec(ws: _WebSocket, session: Any, command: list[str], *, stdin
         await ws.close()
 
 
-async def _relay_ports(ws: _WebSocket, kubelet: Any, uid: str, ports: list[int]) -> None:
+async def relay_ports(ws: WebSocket, kubelet: Any, uid: str, ports: list[int]) -> None:
     writers: dict[int, Any] = {}
     tasks: list[asyncio.Task] = []
 

@@ -224,13 +224,32 @@ def controller_manager(kubeconfig: Path, feature_gates: str, leader_elect: bool,
 @click.option("--count", type=int, default=1, show_default=True, help="How many node agents this process runs.")
 @click.option("--name-prefix", default="", help="Node names are <prefix><index> (default: the host name).")
 @click.option("--runtime", type=click.Choice(["simulated", "process"]), default="process", show_default=True)
-@click.option("--data-dir", type=click.Path(path_type=Path), default=None)
+@click.option("--data-dir", type=click.Path(path_type=Path), default=None,
+              help="Where pods, their logs and the kubelet certificate live.")
+@click.option("--address", default="127.0.0.1", show_default=True,
+              help="Address the kubelet API (logs, exec, attach, port-forward, /logs/) serves on.")
+@click.option("--port", type=int, default=0, show_default=True, help="Kubelet API port; 0 picks a free one.")
+@click.option("--node-ip", default=None,
+              help="The nodes' InternalIP, where the API server reaches them (default: --address, or this "
+                   "host's address when --address is a wildcard).")
+@click.option("--zone", default="", help="topology.kubernetes.io/zone label of the nodes.")
+@click.option("--region", default="", help="topology.kubernetes.io/region label of the nodes.")
+@click.option("--node-lease-renew-interval", type=DURATION, default="10s", show_default=True,
+              help="How often each node renews its Lease in kube-node-lease (the heartbeat).")
+@click.option("--node-status-report-frequency", type=DURATION, default="5m", show_default=True,
+              help="How often each node posts its full status when nothing changed.")
 @click.option("-v", "--verbose", count=True)
 def node(kubeconfig: Path, feature_gates: str, count: int, name_prefix: str, runtime: str, data_dir: Path | None,
-         verbose: int) -> None:
-    """Run node agents against a remote API server."""
+         address: str, port: int, node_ip: str | None, zone: str, region: str, node_lease_renew_interval: float,
+         node_status_report_frequency: float, verbose: int) -> None:
+    """Run node agents against a remote API server; they serve the kubelet API over HTTPS."""
+    if node_lease_renew_interval <= 0 or node_status_report_frequency <= 0:
+        raise click.UsageError("intervals must be positive")
     _component_command("node", kubeconfig, feature_gates, verbose, count=count, runtime=runtime,
-                       name_prefix=name_prefix, data_dir=data_dir)
+                       name_prefix=name_prefix, data_dir=data_dir, serve_kubelet=True, kubelet_address=address,
+                       kubelet_port=port, node_ip=node_ip, zone=zone, region=region,
+                       lease_renew_seconds=node_lease_renew_interval,
+                       node_status_report_seconds=node_status_report_frequency)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from uwernetes.node.pod_workers import PodWorker, StatusWriter
 from uwernetes.node.probes import Prober
 from uwernetes.node.runtimes.base import ContainerStatus, Runtime, runtime_handlers
 from uwernetes.node.runtimes.simulated import SimulatedRuntime
+from uwernetes.node.server import KubeletHandler
 from uwernetes.node.status import node_host_ips, rfc3339
 
 log = logging.getLogger(__name__)
@@ -311,6 +312,7 @@ class NodePool:
         self.informer.add_handlers(self._on_add, self._on_update, self._on_delete)
         self._shared_runtime: Runtime | None = None
         self.ready = asyncio.Event()
+        self.kubelet_server: Any = None  # kubelet_http.KubeletServer when serving the kubelet API
 
     # runtime ------------------------------------------------------------------------------
 
@@ -411,12 +413,13 @@ class NodePool:
         names = node_names(self.count, o.get("name_prefix", ""), socket.gethostname())
         capacity = self.capacity()
         dual = bool(o.get("dual_stack", False))
+        ip, port = (o.get("node_ip") if self.count == 1 else None), int(o.get("kubelet_port") or 10250)
+        if o.get("serve_kubelet"):
+            ip, port = await self._serve_kubelet()
         for i, name in enumerate(names):
             runtime = self.make_runtime(name)
             node = node_object(name, index=i, count=self.count, capacity=capacity, runtime=runtime, dual_stack=dual,
-                               zone=o.get("zone", ""), region=o.get("region", ""),
-                               ip=o.get("node_ip") if self.count == 1 else None,
-                               port=int(o.get("kubelet_port", 10250)))
+                               zone=o.get("zone", ""), region=o.get("region", ""), ip=ip, port=port)
             self.nodes[name] = NodeAgent(self, name, i, runtime, node)
         sem = asyncio.Semaphore(int(o.get("register_concurrency", 64)))
 
@@ -435,6 +438,23 @@ class NodePool:
         self.informer.start()
         await self.informer.wait_synced()
         self.ready.set()
+
+    async def _serve_kubelet(self) -> tuple[str, int]:
+        """Serve the kubelet API over HTTPS (agents in a process apart from the API server's);
+        every node of this process advertises its address and port."""
+        from uwernetes.node import kubelet_http
+
+        address = self.opts.get("kubelet_address") or "127.0.0.1"
+        self.kubelet_server = kubelet_http.KubeletServer(self.client, self._kubelet_handler,
+                                                         self.ctx.data_dir / "kubelet")
+        port = await self.kubelet_server.start(address, int(self.opts.get("kubelet_port") or 0))
+        return self.opts.get("node_ip") or kubelet_http.reachable_ip(address), port
+
+    def _kubelet_handler(self, name: str | None) -> KubeletHandler | None:
+        if name is None and len(self.nodes) == 1:
+            name = next(iter(self.nodes))
+        agent = self.nodes.get(name) if name else None
+        return None if agent is None else KubeletHandler(agent.runtime, self.logs_dir, agent.name)
 
     def stop_node(self, name: str) -> None:
         """Stop one agent as if its kubelet died: no more leases, status or pod work."""
@@ -482,6 +502,8 @@ class NodePool:
             await asyncio.sleep(max(0.0, period - (time.monotonic() - started)))
 
     async def close(self) -> None:
+        if self.kubelet_server is not None:
+            await self.kubelet_server.stop()
         await self.informer.stop()
         for cp in list(self.prober.containers.values()):
             cp.stop()

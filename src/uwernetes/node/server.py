@@ -3,10 +3,10 @@
 
 A node agent running in the same process as the API server registers a `KubeletHandler` under
 its node name (`register`); the API server finds it with `lookup` and calls it directly, so
-streams are plain asyncio objects and no socket is involved. (A remote `uwe node` would serve the
-same handler over HTTP on 127.0.0.1 and record the port in
-`Node.status.daemonEndpoints.kubeletEndpoint.Port`; that transport is not built yet, and the
-API server answers 503 for nodes it cannot reach in-process.)
+streams are plain asyncio objects and no socket is involved. A node agent in another process
+(`uwe node`) serves the same handler over HTTPS (`kubelet_http.KubeletServer`) at the address and
+`Node.status.daemonEndpoints.kubeletEndpoint.Port` it advertises; the API server reaches it there
+with `kubelet_http.RemoteKubelet`, which has this class's methods.
 
 The API server resolves which container is meant from the pod's status (the kubelet does it
 from its own state upstream; the answer is the same) and passes a `ContainerTarget`.
@@ -85,6 +85,11 @@ class KubeletHandler:
     def is_running(self, container_id: str) -> bool:
         st = self.runtime.container_status(container_id) if container_id else None
         return st is not None and st.state is ContainerState.RUNNING
+
+    async def open_logs(self, t: ContainerTarget, opts: logs.LogOptions) -> AsyncIterator[bytes]:
+        """The log stream, once the request is known to be served (a remote node answers
+        errors before the first chunk; a local one has none to give)."""
+        return self.logs(t, opts)
 
     async def logs(self, t: ContainerTarget, opts: logs.LogOptions) -> AsyncIterator[bytes]:
         path = self.log_path(t)
