@@ -5,7 +5,9 @@ goes Unknown."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -152,6 +154,40 @@ def test_node_proxy_serves_the_nodes_log_directory(rc):
     assert " stdout F line 0\n" in log
     r = rc.kubectl("get", "--raw", f"/api/v1/nodes/{NODE}/proxy/logs/../../etc/passwd", check=False)
     assert r.returncode != 0
+
+
+def test_python_client_port_forward(rc):
+    from kubernetes import client as k8s
+    from kubernetes.stream import portforward
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
+    rc.kubectl("create", "-f", "-", input=json.dumps(pod))
+    rc.kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
+
+    def listening():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, 15, 0.05, "nginx stand-in listening")
+    api_client = rc.python_client()
+    try:
+        pf = portforward(k8s.CoreV1Api(api_client).connect_get_namespaced_pod_portforward, "web", "default",
+                         ports=str(port))
+        sock = pf.socket(port)
+        sock.setblocking(True)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+        sock.close()
+        assert data.startswith(b"HTTP/1.") and b"Welcome to nginx!" in data
+        assert pf.error(port) is None
+    finally:
+        api_client.close()
 
 
 def test_zz_a_dead_agent_goes_unknown_and_is_unreachable(rc):
