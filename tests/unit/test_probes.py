@@ -425,7 +425,7 @@ def test_container_probes_timer_runs_simulated_answers():
         assert cp.timer is not None  # re-armed for the next period, no task left behind
         assert cp.task is None
         prober.remove_pod("uid")
-        assert cp.stopped and cp.timer is None and prober.containers == {}
+        assert cp.stopped and cp.timer is None and prober.pods == {} and prober.all() == []
         return owner
     owner = asyncio.run(main())
     assert owner.events == [("web", "Warning", "Unhealthy",

@@ -505,7 +505,7 @@ class NodePool:
         if self.kubelet_server is not None:
             await self.kubelet_server.stop()
         await self.informer.stop()
-        for cp in list(self.prober.containers.values()):
+        for cp in self.prober.all():
             cp.stop()
         await self.status_writer.stop()
         await self.events.stop()

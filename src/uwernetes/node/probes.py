@@ -509,10 +509,10 @@ class ContainerProbes:
 
 
 class Prober:
-    """The node pool's prober: the live `ContainerProbes` of every container, by (pod uid, name)."""
+    """The node pool's prober: the live `ContainerProbes` of every container, by pod uid and name."""
 
     def __init__(self) -> None:
-        self.containers: dict[tuple[str, str], ContainerProbes] = {}
+        self.pods: dict[str, dict[str, ContainerProbes]] = {}
 
     def add(self, owner: ProbeOwner, uid: str, container: Mapping[str, Any], container_id: str,
             started_at: float) -> ContainerProbes | None:
@@ -523,24 +523,30 @@ class Prober:
         if not specs:
             return None
         cp = ContainerProbes(owner, container["name"], container, container_id, started_at or time.time(), specs)
-        self.containers[key] = cp
+        self.pods.setdefault(uid, {})[container["name"]] = cp
         cp.schedule()
         return cp
 
     def get(self, key: tuple[str, str]) -> ContainerProbes | None:
-        return self.containers.get(key)
+        pod = self.pods.get(key[0])
+        return pod.get(key[1]) if pod else None
+
+    def all(self) -> list[ContainerProbes]:
+        return [cp for pod in self.pods.values() for cp in pod.values()]
 
     def remove(self, key: tuple[str, str]) -> None:
-        cp = self.containers.pop(key, None)
+        pod = self.pods.get(key[0])
+        cp = pod.pop(key[1], None) if pod else None
         if cp is not None:
             cp.stop()
+        if pod is not None and not pod:
+            del self.pods[key[0]]
 
     def remove_pod(self, uid: str) -> None:
-        for key in [k for k in self.containers if k[0] == uid]:
-            self.remove(key)
+        for cp in (self.pods.pop(uid, None) or {}).values():
+            cp.stop()
 
     def terminating(self, uid: str) -> None:
         """The pod is being deleted: liveness and startup probes stop so shutdown stays quiet."""
-        for key, cp in self.containers.items():
-            if key[0] == uid:
-                cp.hold(LIVENESS, STARTUP)
+        for cp in (self.pods.get(uid) or {}).values():
+            cp.hold(LIVENESS, STARTUP)
