@@ -235,7 +235,8 @@ class StatefulSetController:
         self.pods.add_handlers(self.on_pod_add, self.on_pod_update, self.on_pod_delete)
 
     def _index_label(self) -> bool:
-        return self.features is None or "PodIndexLabel" not in self.features or self.features.enabled("PodIndexLabel")
+        # FeatureGates' `in` means "enabled"; None (tests) means the v1.30 default, on.
+        return self.features is None or "PodIndexLabel" in self.features
 
     # --- handlers ---
 
