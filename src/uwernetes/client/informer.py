@@ -138,14 +138,8 @@ class Informer:
                     if self._strip:
                         (obj.get("metadata") or {}).pop("managedFields", None)
                     key = object_key(obj)
-                    if ev.type == "ADDED":
-                        prev = self.store.get(key)
-                        self.store[key] = obj
-                        if prev is None:
-                            self._fire(self._on_add, obj)
-                        else:
-                            self._fire(self._on_update, prev, obj)
-                    elif ev.type == "MODIFIED":
+                    if ev.type in ("ADDED", "MODIFIED"):
+                        # Either can find the key present or absent after a relist; the store decides.
                         prev = self.store.get(key)
                         self.store[key] = obj
                         if prev is None:
