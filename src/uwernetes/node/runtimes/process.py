@@ -470,9 +470,9 @@ class ProcessRuntime:
         return c.sandbox_id if c else None
 
     async def close(self) -> None:
-        for c in list(self._containers.values()):
-            if c.status.state is ContainerState.RUNNING:
-                await self.stop_container(c.id, 2)
+        running = [c.id for c in self._containers.values() if c.status.state is ContainerState.RUNNING]
+        # All at once: shutdown should take one grace period, not one per container.
+        await asyncio.gather(*(self.stop_container(cid, 2) for cid in running), return_exceptions=True)
         if self._sampler is not None:
             self._sampler.cancel()
 
