@@ -331,11 +331,10 @@ def test_imperative_create_130(cluster, api):
     assert api.get("/api/v1/namespaces/made-by-kubectl/configmaps/dry").status_code == 404
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "server gap: kubectl 1.32 sends typed `create configmap` bodies as application/vnd.kubernetes.protobuf "
-    "(wire.md section 11) and the server has no protobuf decoder, so it answers 415 and kubectl does not retry"))
 def test_imperative_create_132_sends_protobuf(cluster, api):
+    # kubectl 1.32 sends typed `create configmap` bodies as application/vnd.kubernetes.protobuf (wire.md section 11)
     ensure_namespace(api, "made-by-kubectl-132")
     out = cluster.kubectl("create", "configmap", "flags", "-n", "made-by-kubectl-132", "--from-literal=a=1",
                           version="1.32", check=False)
     assert out.stdout == "configmap/flags created\n", out.stderr
+    assert api.get("/api/v1/namespaces/made-by-kubectl-132/configmaps/flags").json()["data"] == {"a": "1"}

@@ -1,0 +1,106 @@
+"""kubectl 1.32/1.33 typed `create` commands send Kubernetes protobuf bodies; the server decodes them,
+stores the same objects the JSON path would, and answers JSON (wire.md section 11)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+from kubeutil import ensure_namespace
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def api(cluster):
+    return cluster.client()
+
+
+@pytest.fixture(params=("1.32", "1.33"))
+def ns(request, api) -> tuple[str, str]:
+    version = request.param
+    name = f"pb-{version.replace('.', '-')}"
+    ensure_namespace(api, name)
+    return version, name
+
+
+def test_create_configmap_secret_serviceaccount(cluster, api, ns):
+    version, n = ns
+    k = lambda *a: cluster.kubectl(*a, "-n", n, version=version).stdout  # noqa: E731
+    assert k("create", "configmap", "cfg", "--from-literal=a=b", "--from-literal=c=d") == "configmap/cfg created\n"
+    assert k("create", "secret", "generic", "sec", "--from-literal=key=s3cr3t") == "secret/sec created\n"
+    assert k("create", "serviceaccount", "robot") == "serviceaccount/robot created\n"
+
+    cm = api.get(f"/api/v1/namespaces/{n}/configmaps/cfg").json()
+    assert cm["data"] == {"a": "b", "c": "d"}
+    assert cm["metadata"]["managedFields"][0]["manager"] == "kubectl-create"
+    secret = api.get(f"/api/v1/namespaces/{n}/secrets/sec").json()
+    assert secret["type"] == "Opaque"
+    assert base64.b64decode(secret["data"]["key"]) == b"s3cr3t"
+    assert api.get(f"/api/v1/namespaces/{n}/serviceaccounts/robot").status_code == 200
+
+
+def test_create_namespace(cluster, api, ns):
+    version, _ = ns
+    name = f"pb-made-{version.replace('.', '-')}"
+    assert cluster.kubectl("create", "namespace", name, version=version).stdout == f"namespace/{name} created\n"
+    got = api.get(f"/api/v1/namespaces/{name}").json()
+    assert got["status"]["phase"] == "Active"
+    assert got["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}
+
+
+def test_create_deployment(cluster, api, ns):
+    version, n = ns
+    out = cluster.kubectl("create", "deployment", "web", "--image=nginx:1.25", "--port=80", "--replicas=3",
+                          "-n", n, version=version)
+    assert out.stdout == "deployment.apps/web created\n"
+    d = api.get(f"/apis/apps/v1/namespaces/{n}/deployments/web").json()
+    assert d["spec"]["replicas"] == 3
+    assert d["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    c = d["spec"]["template"]["spec"]["containers"][0]
+    assert (c["name"], c["image"], c["ports"]) == ("nginx", "nginx:1.25", [{"containerPort": 80, "protocol": "TCP"}])
+    assert d["spec"]["strategy"]["type"] == "RollingUpdate"  # defaulted server-side as for JSON bodies
+
+
+def test_create_service(cluster, api, ns):
+    version, n = ns
+    out = cluster.kubectl("create", "service", "clusterip", "svc", "--tcp=80:8080", "-n", n, version=version)
+    assert out.stdout == "service/svc created\n"
+    out = cluster.kubectl("create", "service", "nodeport", "np", "--tcp=81:http", "-n", n, version=version)
+    assert out.stdout == "service/np created\n"
+    svc = api.get(f"/api/v1/namespaces/{n}/services/svc").json()
+    assert svc["spec"]["ports"] == [{"name": "80-8080", "protocol": "TCP", "port": 80, "targetPort": 8080}]
+    assert svc["spec"]["type"] == "ClusterIP"
+    np = api.get(f"/api/v1/namespaces/{n}/services/np").json()
+    assert np["spec"]["ports"][0]["targetPort"] == "http"  # IntOrString as a string
+    assert np["spec"]["ports"][0]["nodePort"] > 0
+
+
+def test_create_job_and_cronjob(cluster, api, ns):
+    version, n = ns
+    out = cluster.kubectl("create", "job", "once", "--image=busybox", "-n", n, "--", "echo", "hi", version=version)
+    assert out.stdout == "job.batch/once created\n"
+    out = cluster.kubectl("create", "cronjob", "tick", "--image=busybox", "--schedule=*/5 * * * *", "-n", n,
+                          "--", "date", version=version)
+    assert out.stdout == "cronjob.batch/tick created\n"
+    job = api.get(f"/apis/batch/v1/namespaces/{n}/jobs/once").json()
+    spec = job["spec"]["template"]["spec"]
+    assert (spec["containers"][0]["command"], spec["restartPolicy"]) == (["echo", "hi"], "Never")
+    cj = api.get(f"/apis/batch/v1/namespaces/{n}/cronjobs/tick").json()
+    assert cj["spec"]["schedule"] == "*/5 * * * *"
+    assert cj["spec"]["jobTemplate"]["spec"]["template"]["spec"]["restartPolicy"] == "OnFailure"
+
+
+def test_invalid_object_rejected_with_upstream_message(cluster, ns):
+    version, n = ns
+    out = cluster.kubectl("create", "configmap", "Bad_Name", "--from-literal=a=b", "-n", n, version=version,
+                          check=False)
+    assert out.returncode == 1
+    assert 'ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"' in out.stderr
+
+
+def test_dry_run_server(cluster, api, ns):
+    version, n = ns
+    out = cluster.kubectl("create", "configmap", "dry", "-n", n, "--dry-run=server", version=version)
+    assert out.stdout == "configmap/dry created (server dry run)\n"
+    assert api.get(f"/api/v1/namespaces/{n}/configmaps/dry").status_code == 404
