@@ -36,10 +36,14 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start(cmd: list[str], marker: str | None, timeout: float = 120) -> subprocess.Popen:
+    name = cmd[1]
+    profile_dir = os.environ.get("UWE_BENCH_PROFILE")
+    if profile_dir:  # cProfile each process into <dir>/<subcommand>.prof (slower; for finding costs)
+        cmd = [sys.executable, "-m", "cProfile", "-o", str(Path(profile_dir) / f"{name}.prof"), *cmd]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen: list[str] = []
     if marker is not None:
         deadline = time.monotonic() + timeout
-        seen = []
         while time.monotonic() < deadline:
             line = proc.stdout.readline()
             if not line:
@@ -52,7 +56,20 @@ def start(cmd: list[str], marker: str | None, timeout: float = 120) -> subproces
             raise SystemExit("".join(seen))
         if marker not in "".join(seen):
             proc.kill()
-            raise SystemExit(f"{cmd[1]} did not start:\n{''.join(seen)}")
+            raise SystemExit(f"{name} did not start:\n{''.join(seen)}")
+    log_dir = os.environ.get("UWE_BENCH_LOG")
+    if log_dir:  # keep each process's output in <dir>/<subcommand>.log
+        with open(Path(log_dir) / f"{name}.log", "w") as f:
+            f.writelines(seen)
+
+        def drain() -> None:
+            with open(Path(log_dir) / f"{name}.log", "a") as f:
+                for line in proc.stdout:
+                    f.write(line)
+                    f.flush()
+
+        threading.Thread(target=drain, daemon=True).start()
+        return proc
     threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
     return proc
 
