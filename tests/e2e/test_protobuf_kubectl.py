@@ -104,3 +104,39 @@ def test_dry_run_server(cluster, api, ns):
     out = cluster.kubectl("create", "configmap", "dry", "-n", n, "--dry-run=server", version=version)
     assert out.stdout == "configmap/dry created (server dry run)\n"
     assert api.get(f"/api/v1/namespaces/{n}/configmaps/dry").status_code == 404
+
+
+def _ld(num: int, data: bytes) -> bytes:
+    assert len(data) < 128
+    return bytes([num << 3 | 2, len(data)]) + data
+
+
+def _envelope(api_version: str, kind: str, raw: bytes) -> bytes:
+    return b"k8s\x00" + _ld(1, _ld(1, api_version.encode()) + _ld(2, kind.encode())) + _ld(2, raw)
+
+
+PB = {"content-type": "application/vnd.kubernetes.protobuf",
+      "accept": "application/vnd.kubernetes.protobuf,application/json"}
+
+
+def test_raw_protobuf_posts_answer_json(api):
+    ensure_namespace(api, "pb-raw")
+    url = "/api/v1/namespaces/pb-raw/configmaps"
+    body = _envelope("v1", "ConfigMap", _ld(1, _ld(1, b"raw")) + _ld(2, _ld(1, b"k") + _ld(2, b"v")))
+    r = api.post(url, content=body, headers=PB)
+    assert r.status_code == 201, r.text
+    assert r.headers["content-type"].startswith("application/json")
+    assert (r.json()["metadata"]["name"], r.json()["data"]) == ("raw", {"k": "v"})
+
+    r = api.post(url, content=_envelope("v1", "Secret", _ld(1, _ld(1, b"s"))), headers=PB)
+    assert r.status_code == 400
+    assert r.json()["message"] == ('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) '
+                                   "to (core.ConfigMap): unknown conversion")
+
+    r = api.post(url, content=b"k8s\x00\x0a\x05\x0a\x02v1", headers=PB)
+    assert r.status_code == 400
+    assert r.json()["message"] == ("the object provided is unrecognized (must be of type ConfigMap): unexpected EOF "
+                                   "(6b3873000a050a027631)")
+
+    r = api.post(url, content=_envelope("example.com/v1", "Widget", _ld(1, _ld(1, b"w"))), headers=PB)
+    assert (r.status_code, r.json()["reason"]) == (415, "UnsupportedMediaType")

@@ -347,11 +347,14 @@ def test_go_duration(ns, expected):
 
 
 @pytest.mark.parametrize(("body", "message"), [
-    (b"{}", "provided data does not appear to be a protobuf message, expected prefix [107, 56, 115, 0]"),
+    (b"{}", "provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]"),
     (b"k8s\x00\x0a\x05\x0a\x02v1", "unexpected EOF"),
     (b"k8s\x00" + ld(1, ld(1, "v1") + ld(2, "ConfigMap")) + ld(2, b"\x0a\x80"), "unexpected EOF"),
-    (b"k8s\x00" + ld(1, ld(1, "v1") + ld(2, "ConfigMap")) + ld(2, vf(1, 3)), "wrong wireType 0 for a message field"),
-    (b"k8s\x00" + varint(1 << 3 | 3), "illegal wireType 3 for field 1"),
+    (b"k8s\x00" + ld(1, ld(1, "v1") + ld(2, "ConfigMap")) + ld(2, vf(1, 3)), "proto: wrong wireType = 0 for field Metadata"),
+    (envelope("v1", "ConfigMap", ld(1, vf(1, 5))), "proto: wrong wireType = 0 for field Name"),
+    (envelope("v1", "ConfigMap", ld(1, b"\x00")), "proto: illegal tag 0 (wire type 0)"),
+    (envelope("v1", "ConfigMap", ld(1, ld(7, b""))), "proto: wrong wireType = 2 for field Generation"),
+    (b"k8s\x00" + varint(1 << 3 | 3), "proto: illegal wireType 3"),
     (envelope("v1", "ConfigMap", meta("c"), encoding="gzip"), "unsupported content encoding 'gzip'"),
 ])
 def test_malformed_bodies_are_400(body, message):

@@ -38,6 +38,14 @@ class ProtobufError(ValueError):
     """The body is not a well-formed Kubernetes protobuf message."""
 
 
+class _WrongWire(ProtobufError):
+    """A field arrived with a wire type its table type cannot have; the caller adds the field name."""
+
+    def __init__(self, wire: int) -> None:
+        super().__init__(f"proto: wrong wireType = {wire}")
+        self.wire = wire
+
+
 class UnknownKind(LookupError):
     """The envelope names a kind this server has no protobuf field table for."""
 
@@ -80,7 +88,7 @@ def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
             return result, pos
         shift += 7
         if shift >= 70:
-            raise ProtobufError("integer overflow")
+            raise ProtobufError("proto: integer overflow")
 
 
 def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
@@ -90,7 +98,7 @@ def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
         tag, pos = read_varint(buf, pos)
         num, wire = tag >> 3, tag & 7
         if num == 0:
-            raise ProtobufError("illegal tag 0")
+            raise ProtobufError(f"proto: illegal tag 0 (wire type {wire})")
         if wire == VARINT:
             value, pos = read_varint(buf, pos)
             yield num, wire, value
@@ -111,7 +119,7 @@ def iter_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
             yield num, wire, int.from_bytes(buf[pos : pos + 4], "little")
             pos += 4
         else:  # groups (3, 4) never appear in Kubernetes messages
-            raise ProtobufError(f"illegal wireType {wire} for field {num}")
+            raise ProtobufError(f"proto: illegal wireType {wire}")
 
 
 def _signed(value: int, bits: int) -> int:
@@ -122,11 +130,11 @@ def _signed(value: int, bits: int) -> int:
 def _scalar(code: str, wire: int, value: int | bytes) -> Any:
     if code == "s" or code == "b":
         if wire != BYTES:
-            raise ProtobufError(f"wrong wireType {wire} for a {'string' if code == 's' else 'bytes'} field")
+            raise _WrongWire(wire)
         assert isinstance(value, bytes)
         return value.decode("utf-8", "replace") if code == "s" else base64.b64encode(value).decode()
     if isinstance(value, bytes):
-        raise ProtobufError("wrong wireType 2 for a scalar field")
+        raise _WrongWire(BYTES)
     if code == "?":
         return value != 0
     if code == "i32":
@@ -289,34 +297,41 @@ def decode_message(name: str, buf: bytes) -> Any:
         f = table.get(num)
         if f is None:
             continue  # fields newer than v1.30: upstream's decoder skips them too
-        if f.key is not None:
-            if not isinstance(raw, bytes):
-                raise ProtobufError(f"wrong wireType {wire} for map field {f.name}")
-            k, v = _map_entry(f, raw)
-            out.setdefault(f.name, {})[k] = v
-        elif f.repeated:
-            items = out.setdefault(f.name, [])
-            if f.type in _SCALARS and f.type not in ("s", "b") and isinstance(raw, bytes):
-                items.extend(_packed(f.type, raw))
-            else:
-                items.append(_value(f.type, wire, raw))
-        elif f.inline:
-            if not isinstance(raw, bytes):
-                raise ProtobufError(f"wrong wireType {wire} for field {f.name}")
-            out.update(decode_message(f.type, raw))
-        else:
-            out[f.name] = _value(f.type, wire, raw)
+        try:
+            _decode_field(out, f, wire, raw)
+        except _WrongWire as e:  # worded as gogo-protobuf's generated Unmarshal words it
+            raise ProtobufError(f"proto: wrong wireType = {e.wire} for field {f.name[:1].upper()}{f.name[1:]}") from None
     for f in table.values():
         if f.type in _SCALARS and not f.keep_zero and not f.repeated and f.key is None and out.get(f.name, 1) in _ZERO:
             del out[f.name]
     return out
 
 
+def _decode_field(out: dict[str, Any], f: Field, wire: int, raw: int | bytes) -> None:
+    if f.key is not None:
+        if not isinstance(raw, bytes):
+            raise _WrongWire(wire)
+        k, v = _map_entry(f, raw)
+        out.setdefault(f.name, {})[k] = v
+    elif f.repeated:
+        items = out.setdefault(f.name, [])
+        if f.type in _SCALARS and f.type not in ("s", "b") and isinstance(raw, bytes):
+            items.extend(_packed(f.type, raw))
+        else:
+            items.append(_value(f.type, wire, raw))
+    elif f.inline:
+        if not isinstance(raw, bytes):
+            raise _WrongWire(wire)
+        out.update(decode_message(f.type, raw))
+    else:
+        out[f.name] = _value(f.type, wire, raw)
+
+
 def _value(typ: str, wire: int, raw: int | bytes) -> Any:
     if typ in _SCALARS:
         return _scalar(typ, wire, raw)
     if not isinstance(raw, bytes):
-        raise ProtobufError(f"wrong wireType {wire} for a message field")
+        raise _WrongWire(wire)
     return decode_message(typ, raw)
 
 
@@ -339,7 +354,8 @@ def _map_entry(f: Field, buf: bytes) -> tuple[Any, Any]:
 def decode_envelope(body: bytes) -> Envelope:
     """Split a `k8s\\x00` + runtime.Unknown body into type information and the raw object."""
     if not body.startswith(MAGIC):
-        raise ProtobufError(f"provided data does not appear to be a protobuf message, expected prefix {list(MAGIC)}")
+        prefix = " ".join(str(b) for b in MAGIC)  # Go prints a []byte as [107 56 115 0]
+        raise ProtobufError(f"provided data does not appear to be a protobuf message, expected prefix [{prefix}]")
     api_version = kind = encoding = ctype = ""
     raw = b""
     for num, wire, v in iter_fields(body[len(MAGIC) :]):
