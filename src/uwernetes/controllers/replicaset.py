@@ -40,14 +40,14 @@ def calculate_status(rs: Obj, pods: list[Obj], manage_error: str | None, diff: i
     """calculateStatus: counts over the claimed active pods plus the ReplicaFailure condition."""
     spec, old = rs.get("spec") or {}, rs.get("status") or {}
     min_ready = int(spec.get("minReadySeconds") or 0)
-    tsel = template_selector(rs)
+    fully_labeled = wc.label_matcher(template_selector(rs))
     fully = ready = available = 0
     for p in pods:
-        if tsel.matches((p.get("metadata") or {}).get("labels") or {}):
+        if fully_labeled((p.get("metadata") or {}).get("labels")):
             fully += 1
         if wc.is_pod_ready(p):
             ready += 1
-            if wc.is_pod_available(p, min_ready, now):
+            if min_ready <= 0 or wc.is_pod_available(p, min_ready, now):
                 available += 1
     status: Obj = {"replicas": len(pods), "fullyLabeledReplicas": fully, "readyReplicas": ready,
                    "availableReplicas": available,
@@ -269,9 +269,10 @@ class ReplicaSetController:
         out: list[Obj] = []
         ref = wc.owner_ref_for(rs, "apps/v1", "ReplicaSet")
         deleting = wc.is_deleting(rs)
+        matches = wc.label_matcher(selector)
         for p in owned:
             labels = (p.get("metadata") or {}).get("labels") or {}
-            if selector.matches(labels):
+            if matches(labels):
                 out.append(p)
             elif not deleting:
                 await self._patch_refs(p, [r for r in (p["metadata"].get("ownerReferences") or ()) if r.get("uid") != ref["uid"]])
@@ -279,7 +280,7 @@ class ReplicaSetController:
             return out
         for p in orphans:
             labels = (p.get("metadata") or {}).get("labels") or {}
-            if wc.is_deleting(p) or not selector.matches(labels):
+            if wc.is_deleting(p) or not matches(labels):
                 continue
             refs = list(p["metadata"].get("ownerReferences") or ()) + [ref]
             adopted = await self._patch_refs(p, refs)
