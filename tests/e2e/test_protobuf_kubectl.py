@@ -128,6 +128,13 @@ def test_raw_protobuf_posts_answer_json(api):
     assert r.headers["content-type"].startswith("application/json")
     assert (r.json()["metadata"]["name"], r.json()["data"]) == ("raw", {"k": "v"})
 
+    # a typed client's DELETE carries DeleteOptions in protobuf too
+    dry = _envelope("v1", "DeleteOptions", _ld(5, b"All"))
+    assert api.request("DELETE", f"{url}/raw", content=dry, headers=PB).status_code == 200
+    assert api.get(f"{url}/raw").status_code == 200
+    assert api.request("DELETE", f"{url}/raw", content=_envelope("v1", "DeleteOptions", b""), headers=PB).status_code == 200
+    assert api.get(f"{url}/raw").status_code == 404
+
     r = api.post(url, content=_envelope("v1", "Secret", _ld(1, _ld(1, b"s"))), headers=PB)
     assert r.status_code == 400
     assert r.json()["message"] == ('Secret in version "v1" cannot be handled as a ConfigMap: converting (v1.Secret) '

@@ -398,4 +398,13 @@ def test_every_kind_maps_to_a_parsed_table():
     for (api_version, kind), name in protobuf.protobuf_tables.KINDS.items():
         assert protobuf.message_for(api_version, kind) == name
         table = protobuf._messages()[name]
-        assert isinstance(table, dict) and table[1].name == "metadata", name
+        assert isinstance(table, dict) and table[1].name == ("gracePeriodSeconds" if kind == "DeleteOptions" else "metadata")
+
+
+@pytest.mark.parametrize("api_version", ["v1", "apps/v1", "meta.k8s.io/v1"])
+def test_delete_options(api_version):
+    body = envelope(api_version, "DeleteOptions", vf(1, 0) + ld(2, ld(1, "u-1")) + ld(4, "Foreground") + ld(5, "All"))
+    assert negotiation.decode_object(body, "application/vnd.kubernetes.protobuf") == {
+        "apiVersion": api_version, "kind": "DeleteOptions", "gracePeriodSeconds": 0,
+        "preconditions": {"uid": "u-1"}, "propagationPolicy": "Foreground", "dryRun": ["All"],
+    }

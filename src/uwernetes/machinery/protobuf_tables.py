@@ -59,6 +59,9 @@ KINDS = {
     ("v1", "ServiceAccount"): "core.v1.ServiceAccount",
 }
 
+# DeleteOptions is registered in every group version: typed clients send it (DELETE bodies) in their own.
+KINDS.update({(av, "DeleteOptions"): "meta.v1.DeleteOptions" for av in {*(av for av, _ in KINDS), "meta.k8s.io/v1"}})
+
 MESSAGES = """\
 apps.v1.ControllerRevision 1=metadata:meta.v1.ObjectMeta 2=data:runtime.RawExtension 3=revision:i64!
 apps.v1.DaemonSet 1=metadata:meta.v1.ObjectMeta 2=spec:apps.v1.DaemonSetSpec 3=status:apps.v1.DaemonSetStatus
