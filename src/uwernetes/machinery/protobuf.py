@@ -336,7 +336,7 @@ def _value(typ: str, wire: int, raw: int | bytes) -> Any:
 
 
 def _map_entry(f: Field, buf: bytes) -> tuple[Any, Any]:
-    key: Any = _ZERO[0] if f.key == "s" else 0
+    key: Any = "" if f.key == "s" else 0
     value: Any = None
     for num, wire, raw in iter_fields(buf):
         if num == 1:
