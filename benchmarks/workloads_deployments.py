@@ -7,6 +7,11 @@ Two processes, so the controllers' CPU can be told apart: `uwe up --no-controlle
 scheduler and the simulated node agents) and `uwe controller-manager --kubeconfig` (ReplicaSet,
 Deployment, GC and the other controllers). CPU seconds come from /proc. Target: each phase
 within 60 s. Nothing is asserted; read the table.
+
+For finding costs (both workload benchmarks): UWE_BENCH_PROFILE=<dir> runs each process under
+cProfile into <dir>/up.prof and <dir>/controller-manager.prof (everything is several times slower
+then, slow enough for node heartbeats to look late), and UWE_BENCH_LOG=<dir> keeps each process's
+output in <dir>/<subcommand>.log.
 """
 
 from __future__ import annotations
@@ -92,11 +97,23 @@ def wait(check, what: str, timeout: float) -> float:
 
 
 def describe(c: httpx.Client) -> str:
-    """Where a rollout stands, for a timeout message."""
+    """Where a rollout stands, for a timeout message: unscheduled pods with the scheduler's last
+    word on one of them, and nodes that are not Ready or carry taints (node-lifecycle's doing)."""
     d = c.get(f"/apis/apps/v1/namespaces/{NS}/deployments/big").json()
     pods = c.get(f"/api/v1/namespaces/{NS}/pods").json().get("items") or []
-    unscheduled = sum(1 for p in pods if not (p.get("spec") or {}).get("nodeName"))
-    return f"deployment status {d.get('status')}; {len(pods)} pods, {unscheduled} unscheduled"
+    unscheduled = [p for p in pods if not (p.get("spec") or {}).get("nodeName")]
+    why = ""
+    for p in unscheduled:
+        cond = next((x for x in (p.get("status") or {}).get("conditions") or () if x.get("type") == "PodScheduled"), None)
+        if cond is not None:
+            why = f"; e.g. {p['metadata']['name']}: PodScheduled={cond.get('status')} {cond.get('message', '')!r}"
+            break
+    nodes = c.get("/api/v1/nodes").json().get("items") or []
+    not_ready = sum(1 for n in nodes if not any(x.get("type") == "Ready" and x.get("status") == "True"
+                                                for x in (n.get("status") or {}).get("conditions") or ()))
+    tainted = sum(1 for n in nodes if (n.get("spec") or {}).get("taints"))
+    return (f"deployment status {d.get('status')}; {len(pods)} pods, {len(unscheduled)} unscheduled{why}; "
+            f"{not_ready} nodes not Ready, {tainted} tainted")
 
 
 def deployment(replicas: int, image: str) -> dict:

@@ -84,6 +84,8 @@ def main() -> None:
         print(f"{'create -> all Complete':<34}{total:>9.1f}{cpu1[0] - cpu0[0]:>30.1f}{cpu1[1] - cpu0[1]:>20.1f}{'<= 60':>9}")
         print(f"{'(of which waiting after creates)':<34}{t_done:>9.1f}")
         print(f"{'pods through to Complete per s':<34}{pods / total:>9.0f}")
+        made = len(c.get(f"/api/v1/namespaces/{NS}/pods").json().get("items") or [])
+        print(f"pods in the namespace at the end: {made} (the Jobs need {pods})")
     finally:
         for proc in (manager, server):
             if proc is not None and proc.poll() is None:
