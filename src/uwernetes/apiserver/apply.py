@@ -1,58 +1,209 @@
-"""Server-side apply (application/apply-patch+yaml), first cut.
+"""Server-side apply (application/apply-patch+yaml) with upstream's ownership rules.
 
-What it does now: create-by-apply, merging the applied configuration into the live object with
-strategic-merge semantics, and an `Apply` managedFields entry holding exactly the applied fields.
-What it does not yet do (the API machinery issue): conflict detection between managers, removal
-of fields a manager stopped applying, and listType/mapType-aware merging for custom resources.
+The applied configuration's field set becomes the manager's `Apply` entry; it is merged into the
+live object by the schema's list and map types; fields the manager applied last time and omits now
+are removed unless another manager owns them; changing a field another manager owns is a 409
+conflict unless `force` takes it over. kubectl's own manager may take over fields that
+client-side apply wrote while the live object still matches its last-applied annotation.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from typing import Any
+
+import orjson
 
 from uwernetes.apiserver.resources.base import Obj, ResourceType
-from uwernetes.machinery.managed_fields import object_fields
+from uwernetes.machinery import errors
+from uwernetes.machinery import fieldpath as fp
+from uwernetes.machinery.meta import now_rfc3339
+
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+_KUBECTL = "kubectl"
+
+
+class Manager:
+    """One managedFields entry with its field set decoded."""
+
+    __slots__ = ("entry", "fields")
+
+    def __init__(self, entry: dict[str, Any]) -> None:
+        self.entry = entry
+        self.fields = fp.from_fields_v1(entry.get("fieldsV1"))
+
+    @property
+    def applier(self) -> bool:
+        return self.entry.get("operation") == "Apply"
+
+    def label(self) -> str:
+        """How upstream names the manager in conflict messages."""
+        e = self.entry
+        out = orjson.dumps(e.get("manager", "")).decode()
+        if e.get("subresource"):
+            out += f' with subresource "{e["subresource"]}"'
+        if e.get("operation") == "Update":
+            out += f" using {e.get('apiVersion', '')}"
+        return out
 
 
 def applier(
     rt: ResourceType, applied: Obj, manager: str, force: bool, schema: dict | None
 ) -> tuple[Callable[[Obj], Obj], Callable[[], Obj]]:
-    fields = object_fields(applied, include_status=False)
+    """(apply_fn(current) -> new object, create_fn() -> object for create-by-apply)."""
+    _check_type(rt, applied)
+    if (applied.get("metadata") or {}).get("managedFields") is not None:
+        raise errors.bad_request("metadata.managedFields must be nil")
+    include_status = not getattr(rt.strategy, "has_status", False)
+    config = orjson.loads(orjson.dumps(applied))
+    (config.get("metadata") or {}).pop("resourceVersion", None)
+    if not include_status:
+        config.pop("status", None)
+    applied_set = fp.to_set(fp.strip(config, include_status), schema)
 
     def apply_fn(current: Obj) -> Obj:
-        from uwernetes.machinery.patch.strategic import apply_strategic_merge_patch
-
-        patch = copy.deepcopy(applied)
-        (patch.get("metadata") or {}).pop("resourceVersion", None)
-        if rt.builtin and schema is not None:
-            merged = apply_strategic_merge_patch(current, patch, schema)
-        else:
-            from uwernetes.machinery.patch.merge_patch import apply_merge_patch
-
-            merged = apply_merge_patch(current, patch)
-        _set_apply_entry(merged, manager, rt.api_version, fields)
-        return merged
+        return apply(current, config, applied_set, manager, force, rt.api_version, schema, include_status)
 
     def create_fn() -> Obj:
-        obj = copy.deepcopy(applied)
-        _set_apply_entry(obj, manager, rt.api_version, fields)
+        obj = orjson.loads(orjson.dumps(config))
+        entries = [_entry(manager, rt.api_version, applied_set)] if applied_set else []
+        obj.setdefault("metadata", {})["managedFields"] = entries
         return obj
 
     return apply_fn, create_fn
 
 
-def _set_apply_entry(obj: Obj, manager: str, api_version: str, fields: dict) -> None:
-    from uwernetes.machinery.meta import now_rfc3339
+def _check_type(rt: ResourceType, applied: Obj) -> None:
+    api_version = applied.get("apiVersion") or ""
+    kind = applied.get("kind") or ""
+    if api_version != rt.api_version or kind != rt.kind:
+        group, _, version = api_version.rpartition("/")
+        raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind}")
 
-    meta = obj.setdefault("metadata", {})
-    entries = [e for e in meta.get("managedFields") or [] if not (e.get("manager") == manager and e.get("operation") == "Apply")]
-    entries.append({
+
+def _entry(manager: str, api_version: str, fields: fp.FieldSet) -> dict[str, Any]:
+    return {
         "manager": manager,
         "operation": "Apply",
         "apiVersion": api_version,
         "time": now_rfc3339(),
         "fieldsType": "FieldsV1",
-        "fieldsV1": fields,
-    })
-    meta["managedFields"] = entries
+        "fieldsV1": fp.to_fields_v1(fields),
+    }
+
+
+def apply(
+    live: Obj,
+    config: Obj,
+    applied_set: fp.FieldSet,
+    manager: str,
+    force: bool,
+    api_version: str,
+    schema: dict | None,
+    include_status: bool = False,
+) -> Obj:
+    """The live object after `manager` applies `config` (raises 409 on conflicts unless force)."""
+    managers = [Manager(e) for e in (live.get("metadata") or {}).get("managedFields") or []]
+    me = next((m for m in managers if m.applier and m.entry.get("manager") == manager and not m.entry.get("subresource")), None)
+    others = [m for m in managers if m is not me]
+    merged = fp.merge(live, orjson.loads(orjson.dumps(config)), schema)
+    if me is not None:
+        owned = set(applied_set)
+        for m in others:
+            owned |= m.fields
+        merged = fp.remove(merged, me.fields - owned, owned, schema)
+    old_view = fp.strip(live, include_status)
+    changed, removed = fp.compare(old_view, fp.strip(merged, include_status), schema)
+    conflicts = [(m, p) for m in others for p in sorted(m.fields & changed)]
+    if conflicts and not force and not _allowed_by_last_applied(manager, live, conflicts, old_view, schema):
+        raise conflict_error(conflicts)
+    taken = {p for _, p in conflicts}
+    kept: list[dict[str, Any]] = []
+    for m in others:
+        lost = m.fields & (taken | removed)
+        if lost:
+            m.fields -= lost
+            if not m.fields:
+                continue
+            m.entry = {**m.entry, "fieldsV1": fp.to_fields_v1(m.fields)}
+        kept.append(m.entry)
+    if applied_set:
+        entry = _entry(manager, api_version, applied_set)
+        if me is not None and me.fields == applied_set and not changed and not removed:
+            entry = me.entry  # a no-op apply keeps its time
+        kept.append(entry)
+    merged.setdefault("metadata", {})["managedFields"] = sort_entries(kept)
+    _refresh_last_applied(manager, merged, config)
+    return merged
+
+
+def conflict_error(conflicts: list[tuple[Manager, fp.Path]]) -> errors.StatusError:
+    """409 with one FieldManagerConflict cause per conflicting field, worded as upstream."""
+    causes = [
+        {"reason": "FieldManagerConflict", "message": f"conflict with {m.label()}", "field": fp.path_string(p)}
+        for m, p in conflicts
+    ]
+    if len(conflicts) == 1:
+        m, p = conflicts[0]
+        message = f"Apply failed with 1 conflict: conflict with {m.label()}: {fp.path_string(p)}"
+    else:
+        by_manager: dict[str, list[str]] = {}
+        for m, p in conflicts:
+            by_manager.setdefault(m.label(), []).append(fp.path_string(p))
+        lines = []
+        for label in sorted(by_manager):
+            lines.append(f"conflicts with {label}:")
+            lines.extend(f"- {p}" for p in by_manager[label])
+        message = f"Apply failed with {len(conflicts)} conflicts: " + "\n".join(lines)
+    return errors.StatusError(409, "Conflict", message, {"causes": causes})
+
+
+def _allowed_by_last_applied(
+    manager: str, live: Obj, conflicts: list[tuple[Manager, fp.Path]], live_view: Obj, schema: dict | None
+) -> bool:
+    """kubectl switching from client-side to server-side apply may take what its annotation shows."""
+    if manager != _KUBECTL:
+        return False
+    raw = ((live.get("metadata") or {}).get("annotations") or {}).get(LAST_APPLIED)
+    if not raw:
+        return False
+    try:
+        last = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return False
+    if not isinstance(last, dict):
+        return False
+    last_view = fp.strip(last, False)
+    # The annotation only counts while the live object still holds what it says.
+    if fp.compare(live_view, fp.merge(live_view, orjson.loads(orjson.dumps(last_view)), schema), schema)[0]:
+        return False
+    allowed = fp.to_set(last_view, schema)
+    return all(p in allowed for _, p in conflicts)
+
+
+def _refresh_last_applied(manager: str, merged: Obj, config: Obj) -> None:
+    """kubectl's server-side apply keeps an existing last-applied annotation current."""
+    annotations = (merged.get("metadata") or {}).get("annotations") or {}
+    if manager != _KUBECTL or LAST_APPLIED not in annotations:
+        return
+    body = copy.deepcopy(config)
+    meta = body.get("metadata") or {}
+    ann = dict(meta.get("annotations") or {})
+    ann.pop(LAST_APPLIED, None)
+    if ann:
+        meta["annotations"] = ann
+    else:
+        meta.pop("annotations", None)
+    annotations = dict(annotations)
+    annotations[LAST_APPLIED] = orjson.dumps(body).decode() + "\n"
+    merged["metadata"]["annotations"] = annotations
+
+
+def _sort_key(e: dict[str, Any]) -> tuple:
+    return (e.get("operation", ""), e.get("time") or "", e.get("manager", ""), e.get("apiVersion", ""), e.get("subresource", ""))
+
+
+def sort_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Upstream's order: operation, then time, manager, apiVersion, subresource."""
+    return sorted(entries, key=_sort_key)

@@ -56,9 +56,10 @@ def patcher(
         return (lambda current: apply_strategic_merge_patch(current, patch, schema)), None
     if media == negotiation.APPLY_PATCH:
         if not req.q("fieldManager"):
-            raise errors.bad_request(
-                "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch"
-            )
+            from uwernetes.machinery import field
+
+            required = field.required("fieldManager", "is required for apply patch")
+            raise errors.invalid("PatchOptions", "", [required], "meta.k8s.io")
         from uwernetes.apiserver import apply
 
         applied = negotiation.decode_object(body, media)

@@ -547,7 +547,9 @@ class Registry:
             errs = [] if strategy.validates_object_meta else validate_object_meta_update(nm, om)
             errs += strategy.validate_update(new, old, ctx)
         self._validate(rt, new, errs)
-        if _same_ignoring_version(new, old):
+        # A write that changes only managedFields (an apply taking shared ownership, kubectl's
+        # managed-fields migration) is still a write, as upstream stores it.
+        if _same_ignoring_version(new, old) and (nm.get("managedFields") or om.get("managedFields")) == om.get("managedFields"):
             return old
         await self._admit(rt, "UPDATE", new, old, ctx)
         if not ctx.apply:

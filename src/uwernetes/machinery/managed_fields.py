@@ -112,9 +112,13 @@ def record_update(
         else:
             # Compare values, not just field presence: a changed leaf is owned by its writer.
             changed = _changed_fields(obj, old, include_status)
+    if entries and old is not None:
+        entries = _transfer(entries, obj, old, changed, manager, subresource, include_status)
     if not changed:
         if entries:
             meta["managedFields"] = entries
+        else:
+            meta.pop("managedFields", None)
         return
     for e in entries:
         if e.get("manager") == manager and e.get("operation") == "Update" and e.get("subresource", "") == subresource:
@@ -151,6 +155,19 @@ def _changed_fields(new: dict, old: dict, include_status: bool) -> dict | None:
                 else:
                     out[f"f:{k}"] = fields_of(v) if isinstance(v, dict | list) else {}
             return out or None
+        if isinstance(n, list) and isinstance(o, list):
+            keyed = _keyed(n), _keyed(o)
+            if keyed[0] is not None and keyed[1] is not None:
+                # Items matched by key: a change to one item is not a change to its siblings.
+                out = {}
+                for key, item in keyed[0].items():
+                    if key in keyed[1]:
+                        d = walk(item, keyed[1][key])
+                        if d is not None:
+                            out[key] = d
+                    else:
+                        out[key] = {**fields_of(item), ".": {}}
+                return out or None
         return fields_of(n) if isinstance(n, dict | list) else {}
 
     trimmed_new = {k: v for k, v in new.items() if k not in ("apiVersion", "kind") and (include_status or k != "status")}
@@ -165,4 +182,93 @@ def _merge(a: dict, b: dict) -> dict:
     out = dict(a)
     for k, v in b.items():
         out[k] = _merge(out[k], v) if k in out and isinstance(out[k], dict) and isinstance(v, dict) else v
+    return out
+
+
+def _keyed(items: list) -> dict[str, Any] | None:
+    """Items by their association key, or None when the list is atomic."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key = _list_item_key(item)
+        if key is None or key in out:
+            return None
+        out[key] = item
+    return out if items else None
+
+
+def _removed(new: Any, old: Any, prefix: tuple[str, ...], out: set) -> None:
+    """Paths present in old and gone from new (with everything under them)."""
+    if new == old:
+        return
+    if isinstance(new, dict) and isinstance(old, dict):
+        for k, v in old.items():
+            p = (*prefix, f"f:{k}")
+            if k in new:
+                _removed(new[k], v, p, out)
+            else:
+                out.add(p)
+                out.update(_paths(fields_of(v) if isinstance(v, dict | list) else {}, p))
+        return
+    if isinstance(new, list) and isinstance(old, list):
+        kn, ko = _keyed(new), _keyed(old)
+        if kn is not None and ko is not None:
+            for key, item in ko.items():
+                p = (*prefix, key)
+                if key in kn:
+                    _removed(kn[key], item, p, out)
+                else:
+                    out.add(p)
+                    out.update(_paths(fields_of(item), p))
+
+
+def _paths(fields: dict, prefix: tuple[str, ...] = ()) -> set:
+    out = set()
+    for k, v in fields.items():
+        if k == ".":
+            continue
+        p = (*prefix, k)
+        if not v or "." in v:
+            out.add(p)
+        if v:
+            out |= _paths(v, p)
+    return out
+
+
+def _transfer(
+    entries: list[dict[str, Any]], new: dict, old: dict, changed: dict | None, manager: str, subresource: str,
+    include_status: bool,
+) -> list[dict[str, Any]]:
+    """Upstream's Update: fields it changed leave the other managers, fields it removed leave everyone."""
+    from uwernetes.machinery.fieldpath import to_fields_v1
+
+    status = include_status or subresource == "status"
+    removed: set = set()
+    _removed(_view(new, status), _view(old, status), (), removed)
+    taken = _paths(changed) if changed else set()
+    if not removed and not taken:
+        return entries
+    tops = {p[0] for p in removed} | {p[0] for p in taken}
+    out = []
+    for e in entries:
+        fields = e.get("fieldsV1") or {}
+        if tops.isdisjoint(fields):
+            out.append(e)  # cheap skip: e.g. a status write never touches a spec owner
+            continue
+        mine = e.get("manager") == manager and e.get("operation") == "Update" and e.get("subresource", "") == subresource
+        lose = removed if mine else removed | taken
+        have = _paths(fields)
+        if not have & lose:
+            out.append(e)
+            continue
+        have -= lose
+        if have or (mine and changed):
+            e["fieldsV1"] = to_fields_v1(have)
+            out.append(e)
+    return out
+
+
+def _view(obj: dict, include_status: bool) -> dict:
+    out = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind") and (include_status or k != "status")}
+    if "metadata" in out:
+        out["metadata"] = {k: v for k, v in (out["metadata"] or {}).items() if k not in _SKIPPED_META}
     return out

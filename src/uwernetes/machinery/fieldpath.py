@@ -1,0 +1,380 @@
+"""Field sets and schema-aware merging for server-side apply (structured-merge-diff semantics).
+
+A field set is a Python set of paths; a path is a tuple of FieldsV1 path elements (`f:name`,
+`k:{"name":"x"}`, `v:"a"`). The schema decides how lists and maps are walked: list-type `map`
+(items keyed by `x-kubernetes-list-map-keys`), `set` (items keyed by value), `atomic` (one leaf);
+maps are granular unless `x-kubernetes-map-type: atomic`. Without a schema, maps are granular and
+lists atomic, as upstream deduces for schemaless types.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from uwernetes.machinery import schemas
+
+Path = tuple[str, ...]
+FieldSet = set[Path]
+
+# Identity and server-owned metadata never show in field sets (upstream strips them).
+STRIPPED_META = frozenset({
+    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
+    "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds", "generateName",
+})
+# Keys upstream's schemas default when an applied list item omits them.
+_KEY_DEFAULTS = {"protocol": "TCP"}
+
+_ATOMIC = "atomic"
+_MAP = "map"
+_SET = "set"
+
+
+_RESOLVED: dict[int, tuple[dict, dict]] = {}
+
+
+def _resolved(node: dict | None) -> dict | None:
+    # Memoized by identity (checked, so a recycled id never returns a stale node): applies walk
+    # the same schema nodes thousands of times.
+    if node is None:
+        return None
+    hit = _RESOLVED.get(id(node))
+    if hit is not None and hit[0] is node:
+        return hit[1]
+    out = schemas.resolve(node)
+    if len(_RESOLVED) > 50_000:
+        _RESOLVED.clear()
+    _RESOLVED[id(node)] = (node, out)
+    return out
+
+
+def list_kind(node: dict | None) -> tuple[str, tuple[str, ...]]:
+    """(relationship, map keys) of a list schema node; atomic when nothing says otherwise."""
+    if node is None:
+        return _ATOMIC, ()
+    for n in (node, _resolved(node)):
+        lt = n.get("x-kubernetes-list-type")
+        if lt == "map":
+            return _MAP, tuple(n.get("x-kubernetes-list-map-keys") or ())
+        if lt in (_SET, _ATOMIC):
+            return lt, ()
+    strategy = node.get("x-kubernetes-patch-strategy") or ""
+    if "merge" in strategy.split(","):
+        key = node.get("x-kubernetes-patch-merge-key")
+        return (_MAP, (key,)) if key else (_SET, ())
+    return _ATOMIC, ()
+
+
+def map_atomic(node: dict | None) -> bool:
+    if node is None:
+        return False
+    return node.get("x-kubernetes-map-type") == _ATOMIC or _resolved(node).get("x-kubernetes-map-type") == _ATOMIC
+
+
+def _child(node: dict | None, name: str) -> tuple[dict | None, bool]:
+    """(schema of field `name`, whether it is a declared struct field)."""
+    if node is None:
+        return None, False
+    r = _resolved(node)
+    props = r.get("properties")
+    if props and name in props:
+        return props[name], True
+    extra = r.get("additionalProperties")
+    if isinstance(extra, dict):
+        return extra, False
+    return None, False
+
+
+def _items(node: dict | None) -> dict | None:
+    if node is None:
+        return None
+    it = _resolved(node).get("items")
+    return it if isinstance(it, dict) else None
+
+
+def item_element(item: Any, kind: str, keys: tuple[str, ...]) -> str:
+    """The path element naming one item of a map- or set-typed list."""
+    if kind == _SET:
+        return "v:" + orjson.dumps(item).decode()
+    key: dict[str, Any] = {}
+    if isinstance(item, dict):
+        for k in keys:
+            if k in item:
+                key[k] = item[k]
+            elif k in _KEY_DEFAULTS:
+                key[k] = _KEY_DEFAULTS[k]
+    return "k:" + orjson.dumps(key, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def to_set(value: Any, node: dict | None, prefix: Path = (), out: FieldSet | None = None) -> FieldSet:
+    """The fields of value (upstream's ToFieldSet): leaves, list items, atomic values, empty maps."""
+    out = set() if out is None else out
+    if isinstance(value, dict):
+        if map_atomic(node):
+            out.add(prefix)
+            return out
+        for k, v in value.items():
+            sub, declared = _child(node, k)
+            p = (*prefix, "f:" + k)
+            if v is None or (isinstance(v, dict) and not v) or not declared:
+                out.add(p)
+            to_set(v, sub, p, out)
+        return out
+    if isinstance(value, list):
+        kind, keys = list_kind(node)
+        if kind == _ATOMIC:
+            out.add(prefix)
+            return out
+        elem = _items(node)
+        for item in value:
+            p = (*prefix, item_element(item, kind, keys))
+            if kind == _MAP:
+                to_set(item, elem, p, out)
+            out.add(p)
+        return out
+    if prefix:
+        out.add(prefix)
+    return out
+
+
+def strip(obj: dict, include_status: bool) -> dict:
+    """The object as field sets see it: no apiVersion/kind, no identity metadata."""
+    out = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind") and (include_status or k != "status")}
+    if "metadata" in out:
+        meta = {k: v for k, v in (out["metadata"] or {}).items() if k not in STRIPPED_META}
+        if meta:
+            out["metadata"] = meta
+        else:
+            del out["metadata"]
+    return out
+
+
+def _subtree(value: Any, node: dict | None, prefix: Path, out: FieldSet) -> None:
+    """Every path in a value, intermediate maps included (what an added or removed subtree covers)."""
+    out.add(prefix)
+    to_set(value, node, prefix, out)
+    if isinstance(value, dict) and not map_atomic(node):
+        for k, v in value.items():
+            if isinstance(v, dict | list):
+                _subtree(v, _child(node, k)[0], (*prefix, "f:" + k), out)
+
+
+def _index(items: list, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        out.setdefault(item_element(item, kind, keys), item)
+    return out
+
+
+def compare(old: Any, new: Any, node: dict | None, prefix: Path = ()) -> tuple[FieldSet, FieldSet]:
+    """(modified or added paths, removed paths) going from old to new."""
+    changed: FieldSet = set()
+    removed: FieldSet = set()
+    _compare(old, new, node, prefix, changed, removed)
+    return changed, removed
+
+
+def _compare(old: Any, new: Any, node: dict | None, prefix: Path, changed: FieldSet, removed: FieldSet) -> None:
+    if old == new:
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and not map_atomic(node):
+        for k, v in new.items():
+            sub = _child(node, k)[0]
+            p = (*prefix, "f:" + k)
+            if k in old:
+                _compare(old[k], v, sub, p, changed, removed)
+            else:
+                _subtree(v, sub, p, changed)
+        for k, v in old.items():
+            if k not in new:
+                _subtree(v, _child(node, k)[0], (*prefix, "f:" + k), removed)
+        return
+    if isinstance(old, list) and isinstance(new, list):
+        kind, keys = list_kind(node)
+        if kind != _ATOMIC:
+            elem = _items(node) if kind == _MAP else None
+            oi, ni = _index(old, kind, keys), _index(new, kind, keys)
+            for pe, item in ni.items():
+                p = (*prefix, pe)
+                if pe in oi:
+                    _compare(oi[pe], item, elem, p, changed, removed)
+                else:
+                    _subtree(item, elem, p, changed)
+            for pe, item in oi.items():
+                if pe not in ni:
+                    _subtree(item, elem, (*prefix, pe), removed)
+            return
+    changed.add(prefix)
+    if isinstance(new, dict | list):
+        to_set(new, node, prefix, changed)
+
+
+def merge(live: Any, config: Any, node: dict | None) -> Any:
+    """The applied configuration merged into the live value (config wins on leaves).
+
+    The result shares structure with `config`: pass a copy the caller will not reuse."""
+    if isinstance(live, dict) and isinstance(config, dict) and not map_atomic(node):
+        out = dict(live)
+        for k, v in config.items():
+            out[k] = merge(live[k], v, _child(node, k)[0]) if k in live else v
+        return out
+    if isinstance(live, list) and isinstance(config, list):
+        kind, keys = list_kind(node)
+        if kind != _ATOMIC:
+            return _merge_list(live, config, kind, keys, _items(node) if kind == _MAP else None)
+    return config
+
+
+def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem: dict | None) -> list:
+    # Order as upstream: items only in live keep their place, shared items follow the config's
+    # order, new items come where the config puts them.
+    lkeys = [item_element(i, kind, keys) for i in live]
+    ckeys = [item_element(i, kind, keys) for i in config]
+    lmap = dict(zip(lkeys, live, strict=True))
+    cmap = dict(zip(ckeys, config, strict=True))
+    shared = [k for k in ckeys if k in lmap]
+    out: list = []
+    done: set[str] = set()
+    li = ci = 0
+
+    def take(k: str) -> None:
+        done.add(k)
+        out.append(merge(lmap[k], cmap[k], elem) if k in lmap else cmap[k])
+        if shared and shared[0] == k:
+            shared.pop(0)
+
+    while li < len(lkeys) or ci < len(ckeys):
+        if li < len(lkeys) and ci < len(ckeys) and lkeys[li] == ckeys[ci]:
+            if lkeys[li] not in done:
+                take(lkeys[li])
+            li += 1
+            ci += 1
+            continue
+        if li < len(lkeys):
+            k = lkeys[li]
+            if k not in cmap:
+                out.append(live[li])
+                li += 1
+                continue
+            if k in done or (shared and shared[0] != k):
+                li += 1
+                continue
+        if ci < len(ckeys):
+            if ckeys[ci] not in done:
+                take(ckeys[ci])
+            ci += 1
+        else:
+            li += 1
+    return out
+
+
+def remove(obj: Any, paths: FieldSet, keep: FieldSet, node: dict | None) -> Any:
+    """obj without the given paths; a path stays while `keep` holds it or anything under it."""
+    if not paths:
+        return obj
+    kept_prefixes = {p[:i] for p in keep for i in range(len(p) + 1)}
+    todo_prefixes = {p[:i] for p in paths for i in range(len(p))}
+    return _remove(obj, paths, todo_prefixes, kept_prefixes, node, (), ())
+
+
+def _remove(value: Any, paths: FieldSet, todo: FieldSet, kept: FieldSet, node: dict | None,
+            prefix: Path, protect: tuple[str, ...]) -> Any:
+    if isinstance(value, dict) and not map_atomic(node):
+        out = {}
+        for k, v in value.items():
+            p = (*prefix, "f:" + k)
+            if k in protect:
+                out[k] = v
+            elif p in paths and p not in kept:
+                continue
+            elif p in todo:
+                sub = _remove(v, paths, todo, kept, _child(node, k)[0], p, ())
+                if isinstance(sub, dict) and not sub and v and p not in kept:
+                    continue  # emptied by pruning and nobody owns it
+                out[k] = sub
+            else:
+                out[k] = v
+        return out
+    if isinstance(value, list):
+        kind, keys = list_kind(node)
+        if kind == _ATOMIC:
+            return value
+        elem = _items(node) if kind == _MAP else None
+        out_list = []
+        for item in value:
+            p = (*prefix, item_element(item, kind, keys))
+            if p in paths and p not in kept:
+                continue
+            if p in todo:
+                item = _remove(item, paths, todo, kept, elem, p, keys)
+            out_list.append(item)
+        return out_list
+    return value
+
+
+def from_fields_v1(fields: dict | None, prefix: Path = (), out: FieldSet | None = None) -> FieldSet:
+    out = set() if out is None else out
+    for k, v in (fields or {}).items():
+        if k == ".":
+            continue
+        p = (*prefix, k)
+        if not v or "." in v:
+            out.add(p)
+        if v:
+            from_fields_v1(v, p, out)
+    return out
+
+
+def _element_order(pe: str) -> tuple[int, str]:
+    return ({"f": 0, "k": 1, "v": 2, "i": 3}.get(pe[:1], 4), pe)
+
+
+def to_fields_v1(fields: FieldSet) -> dict:
+    """FieldsV1 JSON for a set, children sorted as upstream serializes them."""
+    root: dict = {}
+    members: set[int] = set()
+    for p in fields:
+        node = root
+        for pe in p:
+            node = node.setdefault(pe, {})
+        members.add(id(node))
+
+    def render(node: dict) -> dict:
+        out: dict = {}
+        if node and id(node) in members:
+            out["."] = {}
+        for pe in sorted(node, key=_element_order):
+            out[pe] = render(node[pe])
+        return out
+
+    return render(root)
+
+
+def path_string(path: Path) -> str:
+    """A path as upstream prints it in conflicts: `.spec.containers[name="app"].image`."""
+    parts = []
+    for pe in path:
+        kind, body = pe[:1], pe[2:]
+        if kind == "f":
+            parts.append("." + body)
+        elif kind == "k":
+            key = orjson.loads(body)
+            parts.append("[" + ",".join(f"{k}={_go_value(v)}" for k, v in key.items()) + "]")
+        elif kind == "v":
+            parts.append("[=" + _go_value(orjson.loads(body)) + "]")
+        else:
+            parts.append("[" + body + "]")
+    return "".join(parts)
+
+
+def _go_value(v: Any) -> str:
+    if isinstance(v, str):
+        return orjson.dumps(v).decode()
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, dict | list):
+        return orjson.dumps(v).decode()
+    return str(v)
