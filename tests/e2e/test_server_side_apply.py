@@ -112,6 +112,8 @@ def test_client_side_apply_then_server_side(cluster, api, version, ns):
     dep = api.get(path).json()
     assert dep["spec"]["replicas"] == 3
     owned = entries(dep)
+    # kubectl migrated client-side apply's Update entry into its own Apply entry.
+    assert set(owned) == {("kubectl", "Apply"), ("kubectl-last-applied", "Apply")}
     assert "f:replicas" in owned[("kubectl", "Apply")]["f:spec"]
     last = json.loads(dep["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
     assert last["spec"]["replicas"] == 3

@@ -247,3 +247,16 @@ def test_entries_sorted_apply_before_update():
     record_update(live, None, "creator", "apps/v1")
     out = run_apply(live, deployment(2, image="nginx"), "z")
     assert managers(out) == [("z", "Apply"), ("creator", "Update")]
+
+
+def test_update_entries_are_per_api_version_and_sorted_by_time():
+    obj = {"apiVersion": "autoscaling/v2", "kind": "X", "metadata": {"name": "h"}, "spec": {"a": 1, "b": 1}}
+    record_update(obj, None, "m", "autoscaling/v2")
+    obj["metadata"]["managedFields"][0]["time"] = "2020-01-01T00:00:00Z"
+    new = copy.deepcopy(obj)
+    new["spec"]["a"] = 2
+    record_update(new, obj, "m", "autoscaling/v1")
+    assert [(e["apiVersion"], e["fieldsV1"]) for e in new["metadata"]["managedFields"]] == [
+        ("autoscaling/v2", {"f:spec": {"f:b": {}}}),  # older first; a moved to the v1 entry
+        ("autoscaling/v1", {"f:spec": {"f:a": {}}}),
+    ]

@@ -18,6 +18,7 @@ import orjson
 from uwernetes.apiserver.resources.base import Obj, ResourceType
 from uwernetes.machinery import errors
 from uwernetes.machinery import fieldpath as fp
+from uwernetes.machinery.managed_fields import sort_key
 from uwernetes.machinery.meta import now_rfc3339
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
@@ -200,10 +201,6 @@ def _refresh_last_applied(manager: str, merged: Obj, config: Obj) -> None:
     merged["metadata"]["annotations"] = annotations
 
 
-def _sort_key(e: dict[str, Any]) -> tuple:
-    return (e.get("operation", ""), e.get("time") or "", e.get("manager", ""), e.get("apiVersion", ""), e.get("subresource", ""))
-
-
 def sort_entries(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Upstream's order: operation, then time, manager, apiVersion, subresource."""
-    return sorted(entries, key=_sort_key)
+    return sorted(entries, key=sort_key)

@@ -113,7 +113,7 @@ def record_update(
             # Compare values, not just field presence: a changed leaf is owned by its writer.
             changed = _changed_fields(obj, old, include_status)
     if entries and old is not None:
-        entries = _transfer(entries, obj, old, changed, manager, subresource, include_status)
+        entries = _transfer(entries, obj, old, changed, manager, api_version, subresource, include_status)
     if not changed:
         if entries:
             meta["managedFields"] = entries
@@ -121,10 +121,11 @@ def record_update(
             meta.pop("managedFields", None)
         return
     for e in entries:
-        if e.get("manager") == manager and e.get("operation") == "Update" and e.get("subresource", "") == subresource:
+        # One Update entry per manager, subresource and apiVersion, as upstream keys them.
+        if (e.get("manager") == manager and e.get("operation") == "Update" and e.get("subresource", "") == subresource
+                and e.get("apiVersion") == api_version):
             e["fieldsV1"] = _merge(e.get("fieldsV1") or {}, changed)
             e["time"] = now_rfc3339()
-            e["apiVersion"] = api_version
             break
     else:
         entry = {
@@ -138,7 +139,14 @@ def record_update(
         if subresource:
             entry["subresource"] = subresource
         entries.append(entry)
+    if len(entries) > 1:
+        entries.sort(key=sort_key)
     meta["managedFields"] = entries
+
+
+def sort_key(e: dict[str, Any]) -> tuple:
+    """Upstream's order: operation (Apply first), time, manager, apiVersion, subresource."""
+    return (e.get("operation", ""), e.get("time") or "", e.get("manager", ""), e.get("apiVersion", ""), e.get("subresource", ""))
 
 
 def _changed_fields(new: dict, old: dict, include_status: bool) -> dict | None:
@@ -235,8 +243,8 @@ def _paths(fields: dict, prefix: tuple[str, ...] = ()) -> set:
 
 
 def _transfer(
-    entries: list[dict[str, Any]], new: dict, old: dict, changed: dict | None, manager: str, subresource: str,
-    include_status: bool,
+    entries: list[dict[str, Any]], new: dict, old: dict, changed: dict | None, manager: str, api_version: str,
+    subresource: str, include_status: bool,
 ) -> list[dict[str, Any]]:
     """Upstream's Update: fields it changed leave the other managers, fields it removed leave everyone."""
     from uwernetes.machinery.fieldpath import to_fields_v1
@@ -254,7 +262,8 @@ def _transfer(
         if tops.isdisjoint(fields):
             out.append(e)  # cheap skip: e.g. a status write never touches a spec owner
             continue
-        mine = e.get("manager") == manager and e.get("operation") == "Update" and e.get("subresource", "") == subresource
+        mine = (e.get("manager") == manager and e.get("operation") == "Update"
+                and e.get("subresource", "") == subresource and e.get("apiVersion") == api_version)
         lose = removed if mine else removed | taken
         have = _paths(fields)
         if not have & lose:
