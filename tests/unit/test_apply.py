@@ -260,3 +260,31 @@ def test_update_entries_are_per_api_version_and_sorted_by_time():
         ("autoscaling/v2", {"f:spec": {"f:b": {}}}),  # older first; a moved to the v1 entry
         ("autoscaling/v1", {"f:spec": {"f:a": {}}}),
     ]
+
+
+@pytest.mark.parametrize(
+    ("path", "namespaced", "subresource"),
+    [
+        ("/apis/apps/v1/namespaces/ns/deployments/web/status", True, "status"),
+        ("/apis/apps/v1/namespaces/ns/deployments/status", True, ""),  # a Deployment named "status"
+        ("/api/v1/namespaces/ns/pods/p", True, ""),
+        ("/api/v1/nodes/n/status", False, "status"),
+        ("/apis/storage.k8s.io/v1/volumeattachments/status", False, ""),
+    ],
+)
+def test_subresource_from_path(path, namespaced, subresource):
+    from types import SimpleNamespace
+
+    from uwernetes.apiserver import patching
+
+    assert patching._subresource(SimpleNamespace(path=path), SimpleNamespace(namespaced=namespaced)) == subresource
+
+
+def test_status_apply_owns_only_status_in_its_own_entry():
+    live = run_apply(None, deployment(2), "a")
+    body = {**deployment(9), "status": {"replicas": 2}}
+    apply_fn, _ = apply.applier(_RT, body, "a", False, DEPLOY_SCHEMA, "status")
+    out = apply_fn(copy.deepcopy(live))
+    status_entry = [e for e in out["metadata"]["managedFields"] if e.get("subresource") == "status"]
+    assert [(e["manager"], e["fieldsV1"]) for e in status_entry] == [("a", {"f:status": {"f:replicas": {}}})]
+    assert "f:replicas" in fields(out, "a")["f:spec"]  # the main entry is untouched

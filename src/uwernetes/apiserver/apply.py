@@ -50,25 +50,25 @@ class Manager:
 
 
 def applier(
-    rt: ResourceType, applied: Obj, manager: str, force: bool, schema: dict | None
+    rt: ResourceType, applied: Obj, manager: str, force: bool, schema: dict | None, subresource: str = ""
 ) -> tuple[Callable[[Obj], Obj], Callable[[], Obj]]:
     """(apply_fn(current) -> new object, create_fn() -> object for create-by-apply)."""
     _check_type(rt, applied)
     if (applied.get("metadata") or {}).get("managedFields") is not None:
         raise errors.bad_request("metadata.managedFields must be nil")
-    include_status = not getattr(rt.strategy, "has_status", False)
+    include_status = subresource == "status" or not getattr(rt.strategy, "has_status", False)
     config = orjson.loads(orjson.dumps(applied))
     (config.get("metadata") or {}).pop("resourceVersion", None)
     if not include_status:
         config.pop("status", None)
-    applied_set = fp.to_set(fp.strip(config, include_status), schema)
+    applied_set = fp.to_set(_view(config, include_status, subresource), schema)
 
     def apply_fn(current: Obj) -> Obj:
-        return apply(current, config, applied_set, manager, force, rt.api_version, schema, include_status)
+        return apply(current, config, applied_set, manager, force, rt.api_version, schema, include_status, subresource)
 
     def create_fn() -> Obj:
         obj = orjson.loads(orjson.dumps(config))
-        entries = [_entry(manager, rt.api_version, applied_set)] if applied_set else []
+        entries = [_entry(manager, rt.api_version, applied_set, subresource)] if applied_set else []
         obj.setdefault("metadata", {})["managedFields"] = entries
         return obj
 
@@ -83,8 +83,15 @@ def _check_type(rt: ResourceType, applied: Obj) -> None:
         raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind}")
 
 
-def _entry(manager: str, api_version: str, fields: fp.FieldSet) -> dict[str, Any]:
-    return {
+def _view(obj: Obj, include_status: bool, subresource: str) -> Obj:
+    """What the write may own: only status through the status subresource (upstream's reset fields)."""
+    if subresource == "status":
+        return {"status": obj["status"]} if "status" in obj else {}
+    return fp.strip(obj, include_status)
+
+
+def _entry(manager: str, api_version: str, fields: fp.FieldSet, subresource: str = "") -> dict[str, Any]:
+    entry = {
         "manager": manager,
         "operation": "Apply",
         "apiVersion": api_version,
@@ -92,6 +99,9 @@ def _entry(manager: str, api_version: str, fields: fp.FieldSet) -> dict[str, Any
         "fieldsType": "FieldsV1",
         "fieldsV1": fp.to_fields_v1(fields),
     }
+    if subresource:
+        entry["subresource"] = subresource
+    return entry
 
 
 def apply(
@@ -103,10 +113,12 @@ def apply(
     api_version: str,
     schema: dict | None,
     include_status: bool = False,
+    subresource: str = "",
 ) -> Obj:
     """The live object after `manager` applies `config` (raises 409 on conflicts unless force)."""
     managers = [Manager(e) for e in (live.get("metadata") or {}).get("managedFields") or []]
-    me = next((m for m in managers if m.applier and m.entry.get("manager") == manager and not m.entry.get("subresource")), None)
+    me = next((m for m in managers if m.applier and m.entry.get("manager") == manager
+               and m.entry.get("subresource", "") == subresource), None)
     others = [m for m in managers if m is not me]
     merged = fp.merge(live, orjson.loads(orjson.dumps(config)), schema)
     if me is not None:
@@ -114,8 +126,8 @@ def apply(
         for m in others:
             owned |= m.fields
         merged = fp.remove(merged, me.fields - owned, owned, schema)
-    old_view = fp.strip(live, include_status)
-    changed, removed = fp.compare(old_view, fp.strip(merged, include_status), schema)
+    old_view = _view(live, include_status, subresource)
+    changed, removed = fp.compare(old_view, _view(merged, include_status, subresource), schema)
     conflicts = [(m, p) for m in others for p in sorted(m.fields & changed)]
     if conflicts and not force and not _allowed_by_last_applied(manager, live, conflicts, old_view, schema):
         raise conflict_error(conflicts)
@@ -130,9 +142,13 @@ def apply(
             m.entry = {**m.entry, "fieldsV1": fp.to_fields_v1(m.fields)}
         kept.append(m.entry)
     if applied_set:
-        entry = _entry(manager, api_version, applied_set)
-        if me is not None and me.fields == applied_set and not changed and not removed:
+        same_fields = me is not None and me.fields == applied_set
+        if same_fields and not changed and not removed:
             entry = me.entry  # a no-op apply keeps its time
+        elif same_fields:
+            entry = {**me.entry, "apiVersion": api_version, "time": now_rfc3339()}  # no need to re-render
+        else:
+            entry = _entry(manager, api_version, applied_set, subresource)
         kept.append(entry)
     merged.setdefault("metadata", {})["managedFields"] = sort_entries(kept)
     _refresh_last_applied(manager, merged, config)

@@ -66,5 +66,13 @@ def patcher(
         if not isinstance(applied, dict):
             raise errors.bad_request("error decoding YAML: the apply body must be an object")
         force = req.q("force") == "true"
-        return apply.applier(rt, applied, req.q("fieldManager") or field_manager, force, schema_of(rt))
+        manager = req.q("fieldManager") or field_manager
+        return apply.applier(rt, applied, manager, force, schema_of(rt), _subresource(req, rt))
     raise _unsupported(media, rt)
+
+
+def _subresource(req: Request, rt: ResourceType) -> str:
+    """The subresource segment of the request path (after the resource plural and object name)."""
+    parts = req.path.strip("/").split("/")
+    at = (2 if parts[:1] == ["api"] else 3) + (2 if rt.namespaced else 0) + 2
+    return parts[at] if len(parts) > at else ""
