@@ -288,3 +288,28 @@ def test_status_apply_owns_only_status_in_its_own_entry():
     status_entry = [e for e in out["metadata"]["managedFields"] if e.get("subresource") == "status"]
     assert [(e["manager"], e["fieldsV1"]) for e in status_entry] == [("a", {"f:status": {"f:replicas": {}}})]
     assert "f:replicas" in fields(out, "a")["f:spec"]  # the main entry is untouched
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda d: d["spec"].update(bogus=1), ".spec.bogus"),
+        (lambda d: d["spec"]["template"]["spec"]["containers"][0].update(bogus=1),
+         '.spec.template.spec.containers[name="c"].bogus'),
+        (lambda d: d["spec"]["template"]["spec"].update(tolerations=[{"key": "k", "zzz": 1}]),
+         ".spec.template.spec.tolerations[0].zzz"),
+    ],
+)
+def test_undeclared_fields_fail_as_upstream(change, field):
+    body = deployment()
+    body["metadata"]["namespace"] = "ns"
+    change(body)
+    with pytest.raises(errors.StatusError) as err:
+        apply.applier(_RT, body, "a", False, DEPLOY_SCHEMA)
+    assert (err.value.code, err.value.reason) == (500, "")
+    assert str(err.value) == (
+        f"failed to create typed patch object (ns/d; apps/v1, Kind=Deployment): {field}: field not declared in schema")
+
+
+def test_schemaless_kinds_take_any_field():
+    assert fp.undeclared({"spec": {"anything": [1]}}, None) is None

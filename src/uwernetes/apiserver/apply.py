@@ -56,6 +56,7 @@ def applier(
     _check_type(rt, applied)
     if (applied.get("metadata") or {}).get("managedFields") is not None:
         raise errors.bad_request("metadata.managedFields must be nil")
+    _check_declared(rt, applied, schema)
     include_status = subresource == "status" or not getattr(rt.strategy, "has_status", False)
     config = orjson.loads(orjson.dumps(applied))
     (config.get("metadata") or {}).pop("resourceVersion", None)
@@ -81,6 +82,18 @@ def _check_type(rt: ResourceType, applied: Obj) -> None:
     if api_version != rt.api_version or kind != rt.kind:
         group, _, version = api_version.rpartition("/")
         raise errors.bad_request(f"invalid object type: {group}/{version}, Kind={kind}")
+
+
+def _check_declared(rt: ResourceType, applied: Obj, schema: dict | None) -> None:
+    bad = fp.undeclared(applied, schema)
+    if bad is not None:
+        meta = applied.get("metadata") or {}
+        group, _, version = rt.api_version.rpartition("/")
+        where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {group}/{version}, Kind={rt.kind}"
+        # Upstream answers 500 here (a plain error, no reason), message and all.
+        raise errors.StatusError(
+            500, "", f"failed to create typed patch object ({where}): {fp.path_string(bad)}: field not declared in schema"
+        )
 
 
 def _view(obj: Obj, include_status: bool, subresource: str) -> Obj:

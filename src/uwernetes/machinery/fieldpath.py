@@ -378,3 +378,36 @@ def _go_value(v: Any) -> str:
     if isinstance(v, dict | list):
         return orjson.dumps(v).decode()
     return str(v)
+
+
+def undeclared(value: Any, node: dict | None, prefix: Path = ()) -> Path | None:
+    """The first field the schema does not declare (upstream's typed conversion rejects it), or None."""
+    if node is None:
+        return None
+    r = _resolved(node)
+    if isinstance(value, dict):
+        props = r.get("properties")
+        if not props or r.get("x-kubernetes-preserve-unknown-fields") or isinstance(r.get("additionalProperties"), dict):
+            extra = r.get("additionalProperties")
+            if isinstance(extra, dict) and not props:
+                for k, v in value.items():
+                    found = undeclared(v, extra, (*prefix, "f:" + k))
+                    if found is not None:
+                        return found
+            return None
+        for k, v in value.items():
+            if k not in props:
+                return (*prefix, "f:" + k)
+            found = undeclared(v, props[k], (*prefix, "f:" + k))
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, list):
+        kind, keys = list_kind(node)
+        elem = _items(node)
+        for i, item in enumerate(value):
+            pe = f"i:{i}" if kind == _ATOMIC else item_element(item, kind, keys)
+            found = undeclared(item, elem, (*prefix, pe))
+            if found is not None:
+                return found
+    return None
