@@ -3,8 +3,8 @@
 import json
 
 import pytest
-
 from conftest import start_thread_cluster
+
 from uwernetes.features import FeatureGates
 
 CM = "/api/v1/namespaces/default/configmaps"
