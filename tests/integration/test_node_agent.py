@@ -75,7 +75,16 @@ def test_nodes_register_with_leases(env):
     assert [a["type"] for a in n0["status"]["addresses"]] == ["InternalIP", "InternalIP", "Hostname"]
     assert n0["status"]["capacity"]["pods"] == "110"
     assert n0["status"]["runtimeHandlers"][0]["features"]["recursiveReadOnlyMounts"] is False
-    lease = c.run(client.get(LEASES, "sim-0", "kube-node-lease"))
+    def lease():
+        # The agent creates its Lease right after its Node, so the Node can be seen first.
+        try:
+            return c.run(client.get(LEASES, "sim-0", "kube-node-lease"))
+        except APIError as e:
+            if e.not_found:
+                return None
+            raise
+
+    lease = wait_for(lease)
     assert lease["spec"]["holderIdentity"] == "sim-0"
     assert lease["metadata"]["ownerReferences"][0]["uid"] == n0["metadata"]["uid"]
 
