@@ -396,7 +396,8 @@ def test_created_suspended_has_no_start_time(jobs_cluster, h):
 def test_active_deadline_exceeded(jobs_cluster, h):
     async def main():
         await h.start()
-        await h.create_job(make_job("dl", completions=2, parallelism=2, activeDeadlineSeconds=1))
+        # Long enough that both pods exist before it passes, even on a loaded machine.
+        await h.create_job(make_job("dl", completions=2, parallelism=2, activeDeadlineSeconds=3))
         await h.wait_pods(2)
         done = await h.wait_condition("dl", "Failed")
         assert conds(done) == [("Failed", "True", "DeadlineExceeded", "Job was active longer than specified deadline")]
