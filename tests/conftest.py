@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +123,9 @@ class _ThreadServer:
     def stop(self) -> None:
         try:
             self.call(self.server.stop())
+        except TimeoutError:
+            # A slow shutdown on a loaded machine is reported, not turned into a test error.
+            warnings.warn("server.stop() took over 30 s", stacklevel=2)
         finally:
             try:
                 self.call(_cancel_everything_else(), 10)
