@@ -9,7 +9,6 @@ next schedule time, so no polling loop is needed.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import logging
 from collections.abc import Callable
@@ -22,6 +21,7 @@ from uwernetes.client.api import JOBS, APIError, Client, Resource
 from uwernetes.client.informer import object_key
 from uwernetes.client.workqueue import WorkQueue
 from uwernetes.controllers.job import EventRecorder
+from uwernetes.controllers.workload_common import run_workers
 from uwernetes.machinery import cron, meta
 
 log = logging.getLogger(__name__)
@@ -108,28 +108,7 @@ class CronJobController:
                 self.queue.add(f"{m.get('namespace')}/{ref.get('name')}")
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self._worker()) for _ in range(5)]
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            self.queue.shutdown()
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-
-    async def _worker(self) -> None:
-        while True:
-            key = await self.queue.get()
-            try:
-                await self.sync(key)
-                self.queue.forget(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.info("%s: %s: %s", CONTROLLER_NAME, key, e)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
+        await run_workers(self.queue, self.sync, 5, CONTROLLER_NAME)
 
     def _owned_jobs(self, cj: Obj) -> list[Obj]:
         m = cj["metadata"]

@@ -34,6 +34,7 @@ from uwernetes.client.informer import object_key
 from uwernetes.client.workqueue import WorkQueue
 from uwernetes.controllers import job_indexes as ix
 from uwernetes.controllers import job_policy as pol
+from uwernetes.controllers.workload_common import run_workers
 from uwernetes.machinery import meta, selectors
 
 log = logging.getLogger(__name__)
@@ -386,34 +387,10 @@ class JobController:
     # ---------------------------------------------------------------- workers
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self._worker(self.queue, self.sync)) for _ in range(self.workers)]
-        workers.append(asyncio.create_task(self._worker(self.orphan_queue, self.sync_orphan_pod)))
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            self.queue.shutdown()
-            self.orphan_queue.shutdown()
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-
-    async def _worker(self, queue: WorkQueue, handler: Callable[[str], Any]) -> None:
-        while True:
-            key = await queue.get()
-            try:
-                await handler(key)
-                queue.forget(key)
-            except asyncio.CancelledError:
-                raise
-            except APIError as e:
-                if not e.conflict:
-                    log.info("%s: syncing %s: %s", CONTROLLER_NAME, key, e)
-                queue.add_rate_limited(key)
-            except Exception:
-                log.exception("%s: syncing %s failed", CONTROLLER_NAME, key)
-                queue.add_rate_limited(key)
-            finally:
-                queue.done(key)
+        await asyncio.gather(
+            run_workers(self.queue, self.sync, self.workers, CONTROLLER_NAME),
+            run_workers(self.orphan_queue, self.sync_orphan_pod, 1, CONTROLLER_NAME + "-orphans"),
+        )
 
     # ---------------------------------------------------------------- orphans
 

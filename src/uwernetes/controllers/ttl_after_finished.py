@@ -8,7 +8,6 @@ Job is read fresh from the API server before the (Foreground, uid-preconditioned
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from uwernetes.client.api import JOBS, APIError, Client
 from uwernetes.client.informer import object_key
 from uwernetes.client.workqueue import WorkQueue
+from uwernetes.controllers.workload_common import run_workers
 from uwernetes.machinery import meta
 
 log = logging.getLogger(__name__)
@@ -67,28 +67,7 @@ class TTLAfterFinishedController:
             self.queue.add(object_key(job))
 
     async def run(self) -> None:
-        workers = [asyncio.create_task(self._worker()) for _ in range(5)]
-        try:
-            await asyncio.gather(*workers)
-        finally:
-            self.queue.shutdown()
-            for w in workers:
-                w.cancel()
-            await asyncio.gather(*workers, return_exceptions=True)
-
-    async def _worker(self) -> None:
-        while True:
-            key = await self.queue.get()
-            try:
-                await self.sync(key)
-                self.queue.forget(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.info("%s: %s: %s", CONTROLLER_NAME, key, e)
-                self.queue.add_rate_limited(key)
-            finally:
-                self.queue.done(key)
+        await run_workers(self.queue, self.sync, 5, CONTROLLER_NAME)
 
     async def sync(self, key: str) -> None:
         job = self.jobs.get(key)
