@@ -13,6 +13,10 @@ from uwernetes.apiserver.resources.cronjobs import CRONJOBS
 from uwernetes.apiserver.resources.daemonsets import DAEMONSETS
 from uwernetes.apiserver.resources.deployments import DEPLOYMENTS
 from uwernetes.apiserver.resources.events import EVENTS, EVENTS_V1
+from uwernetes.apiserver.resources.group_cluster import RESOURCES as CLUSTER_GROUPS
+from uwernetes.apiserver.resources.group_core import RESOURCES as MORE_CORE
+from uwernetes.apiserver.resources.group_policy_autoscaling import RESOURCES as POLICY_AUTOSCALING
+from uwernetes.apiserver.resources.group_rbac_admission import RESOURCES as RBAC_ADMISSION
 from uwernetes.apiserver.resources.jobs import JOBS
 from uwernetes.apiserver.resources.leases import LEASES
 from uwernetes.apiserver.resources.namespaces import NAMESPACES
@@ -40,6 +44,10 @@ CORE_RESOURCES: list[ResourceType] = [
     CONTROLLERREVISIONS,
     JOBS,
     CRONJOBS,
+    *MORE_CORE,
+    *POLICY_AUTOSCALING,
+    *RBAC_ADMISSION,
+    *CLUSTER_GROUPS,
 ]
 
 

@@ -1,0 +1,7 @@
+"""The cluster-scoped infrastructure groups: storage.k8s.io, discovery.k8s.io, networking.k8s.io, node.k8s.io, scheduling.k8s.io, certificates.k8s.io, apiregistration.k8s.io, storagemigration.k8s.io, gathered for the catalogue (each kind lives in its own module)."""
+
+from __future__ import annotations
+
+from uwernetes.apiserver.resources.base import ResourceType
+
+RESOURCES: list[ResourceType] = []

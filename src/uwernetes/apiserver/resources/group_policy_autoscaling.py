@@ -1,0 +1,7 @@
+"""The autoscaling/v1 and v2 horizontalpodautoscalers and policy/v1 poddisruptionbudgets, gathered for the catalogue (each kind lives in its own module)."""
+
+from __future__ import annotations
+
+from uwernetes.apiserver.resources.base import ResourceType
+
+RESOURCES: list[ResourceType] = []
