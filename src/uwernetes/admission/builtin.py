@@ -46,13 +46,23 @@ class PodAdmission:
         self.registry = registry
 
     async def __call__(self, rt: ResourceType, op: str, new: Obj | None, old: Obj | None, ctx: Context) -> None:
-        if rt.group != "" or rt.plural != "pods" or op != "CREATE" or new is None or ctx.subresource:
+        if new is None or ctx.subresource:
+            return
+        if rt.group == "scheduling.k8s.io" and rt.plural == "priorityclasses" and op in ("CREATE", "UPDATE"):
+            await self._check_single_global_default(new, op)
+            return
+        if rt.group != "" or rt.plural != "pods":
+            return
+        if op == "UPDATE" and old is not None:
+            _keep_pod_priority(new, old)
+            return
+        if op != "CREATE":
             return
         spec = new.setdefault("spec", {})
         namespace = (new.get("metadata") or {}).get("namespace") or ""
         await self._service_account(spec, namespace, new)
         self._tolerations(spec)
-        self._priority(spec)
+        await self._priority(spec, new)
 
     async def _service_account(self, spec: dict, namespace: str, pod: Obj) -> None:
         # Mirror pods (static pods) are left alone upstream; they carry this annotation.
@@ -113,11 +123,94 @@ class PodAdmission:
                 {"key": key, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": DEFAULT_TOLERATION_SECONDS}
             )
 
-    @staticmethod
-    def _priority(spec: dict) -> None:
-        name = spec.get("priorityClassName")
-        if name in SYSTEM_PRIORITY_CLASSES:
-            spec.setdefault("priority", SYSTEM_PRIORITY_CLASSES[name])
+    # --- Priority (plugin/pkg/admission/priority) ---
+
+    async def _priority_classes(self) -> list[dict] | None:
+        """Stored PriorityClasses, or None when the API is not served (the plugin then falls back)."""
+        rt = self.registry.resource("scheduling.k8s.io", "v1", "priorityclasses")
+        if rt is None:
+            return None
+        cache = await self.registry.cache(rt)
+        entries, _ = cache.list()
+        return [e.obj for e in entries]
+
+    async def _priority(self, spec: dict, pod: Obj) -> None:
+        """admitPod on create: resolve spec.priorityClassName (or the global default) into
+        spec.priority and spec.preemptionPolicy; a pod may not pick its own different numbers."""
+        classes = await self._priority_classes()
+        name = spec.get("priorityClassName") or ""
+        policy: str | None
+        if classes is None:
+            spec.setdefault("priority", SYSTEM_PRIORITY_CLASSES.get(name, 0))
+            spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+            return
+        if not name:
+            default = global_default_class(classes)
+            if default is None:
+                priority, policy = 0, "PreemptLowerPriority"
+            else:
+                spec["priorityClassName"] = default["metadata"]["name"]
+                priority, policy = int(default.get("value") or 0), default.get("preemptionPolicy")
         else:
-            spec.setdefault("priority", 0)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
+            pc = next((c for c in classes if (c.get("metadata") or {}).get("name") == name), None)
+            if pc is None and name in SYSTEM_PRIORITY_CLASSES:
+                # The built-in classes exist from startup upstream; until they are stored here,
+                # answer with their fixed values instead of refusing system pods.
+                pc = {"value": SYSTEM_PRIORITY_CLASSES[name], "preemptionPolicy": "PreemptLowerPriority"}
+            if pc is None:
+                raise _pod_forbidden(pod, f"no PriorityClass with name {name} was found")
+            priority, policy = int(pc.get("value") or 0), pc.get("preemptionPolicy")
+        if spec.get("priority") is not None and spec["priority"] != priority:
+            raise _pod_forbidden(
+                pod,
+                f"the integer value of priority ({spec['priority']}) must not be provided in pod spec; "
+                f"priority admission controller computed {priority} from the given PriorityClass name",
+            )
+        spec["priority"] = priority
+        if policy is not None:
+            if spec.get("preemptionPolicy") is not None and spec["preemptionPolicy"] != policy:
+                raise _pod_forbidden(
+                    pod,
+                    f"the string value of PreemptionPolicy ({spec['preemptionPolicy']}) must not be provided in pod "
+                    f"spec; priority admission controller computed {policy} from the given PriorityClass name",
+                )
+            spec["preemptionPolicy"] = policy
+
+    async def _check_single_global_default(self, pc: Obj, op: str) -> None:
+        """validatePriorityClass: at most one class may be the global default."""
+        if not pc.get("globalDefault"):
+            return
+        classes = await self._priority_classes() or []
+        default = global_default_class(classes)
+        name = (pc.get("metadata") or {}).get("name") or ""
+        if default is not None and (op == "CREATE" or default["metadata"]["name"] != name):
+            raise errors.forbidden(
+                "priorityclasses", name,
+                f"PriorityClass {default['metadata']['name']} is already marked as default. Only one default can exist",
+                "scheduling.k8s.io",
+            )
+
+
+def global_default_class(classes: list[dict]) -> dict | None:
+    """getDefaultPriorityClass: after a race left several defaults, the lowest value wins."""
+    best = None
+    for pc in classes:
+        if pc.get("globalDefault") and (best is None or int(best.get("value") or 0) > int(pc.get("value") or 0)):
+            best = pc
+    return best
+
+
+def _keep_pod_priority(new: Obj, old: Obj) -> None:
+    """On update the plugin keeps what it set at create when a client leaves it out."""
+    spec, old_spec = new.get("spec"), old.get("spec") or {}
+    if not isinstance(spec, dict):
+        return
+    for key in ("priority", "preemptionPolicy"):
+        if spec.get(key) is None and old_spec.get(key) is not None:
+            spec[key] = old_spec[key]
+
+
+def _pod_forbidden(pod: Obj, message: str) -> errors.StatusError:
+    """admission.NewForbidden for a pod: the name, else generateName, else Unknown."""
+    m = pod.get("metadata") or {}
+    return errors.forbidden("pods", m.get("name") or m.get("generateName") or "Unknown", message)

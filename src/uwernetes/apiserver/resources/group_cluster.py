@@ -3,5 +3,8 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
 
-RESOURCES: list[ResourceType] = []
+RESOURCES: list[ResourceType] = [
+    PRIORITYCLASSES,
+]
