@@ -60,3 +60,50 @@ def test_priority_class_kubectl_columns(boot):
     assert out[0].split() == ["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE"]
     row = next(line.split() for line in out if line.startswith("system-node-critical"))
     assert row[:3] == ["system-node-critical", "2000001000", "false"]
+
+
+SC = "/apis/storage.k8s.io/v1/storageclasses"
+
+
+def test_storage_class_over_http_and_kubectl(boot):
+    api = boot.client()
+    body = {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "provisioner": "example.com/disk",
+            "metadata": {"name": "std", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "parameters": {"type": "ssd"}}
+    created = api.post(SC, json=body).json()
+    assert (created["reclaimPolicy"], created["volumeBindingMode"]) == ("Delete", "Immediate")
+    r = api.patch(f"{SC}/std", json={"parameters": {"type": "hdd"}},
+                  headers={"content-type": "application/merge-patch+json"})
+    assert r.status_code == 422
+    assert r.json()["message"] == ('StorageClass.storage.k8s.io "std" is invalid: parameters: Forbidden: '
+                                   "updates to parameters are forbidden.")
+    out = boot.kubectl("get", "sc").stdout.splitlines()
+    assert out[0].split() == ["NAME", "PROVISIONER", "RECLAIMPOLICY", "VOLUMEBINDINGMODE", "ALLOWVOLUMEEXPANSION", "AGE"]
+    assert out[1].split()[:6] == ["std", "(default)", "example.com/disk", "Delete", "Immediate", "false"]
+
+
+def test_csi_kinds_through_kubectl(boot):
+    manifest = """
+apiVersion: storage.k8s.io/v1
+kind: CSIDriver
+metadata: {name: csi.example.com}
+spec: {}
+---
+apiVersion: storage.k8s.io/v1
+kind: VolumeAttachment
+metadata: {name: csi-abc}
+spec: {attacher: csi.example.com, nodeName: node-1, source: {persistentVolumeName: pv-1}}
+"""
+    boot.kubectl("apply", "-f", "-", input=manifest)
+    out = boot.kubectl("get", "csidrivers").stdout.splitlines()
+    assert out[0].split() == ["NAME", "ATTACHREQUIRED", "PODINFOONMOUNT", "STORAGECAPACITY", "TOKENREQUESTS",
+                              "REQUIRESREPUBLISH", "MODES", "AGE"]
+    assert out[1].split()[:7] == ["csi.example.com", "true", "false", "false", "<unset>", "false", "Persistent"]
+    api = boot.client()
+    path = "/apis/storage.k8s.io/v1/volumeattachments/csi-abc"
+    va = api.get(path).json()
+    va["status"] = {"attached": True}
+    assert api.put(f"{path}/status", json=va).status_code == 200
+    out = boot.kubectl("get", "volumeattachments").stdout.splitlines()
+    assert out[0].split() == ["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"]
+    assert out[1].split()[:5] == ["csi-abc", "csi.example.com", "pv-1", "node-1", "true"]

@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.csidrivers import CSIDRIVERS
+from uwernetes.apiserver.resources.csinodes import CSINODES
 from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
+from uwernetes.apiserver.resources.storageclasses import STORAGECLASSES
+from uwernetes.apiserver.resources.volumeattachments import VOLUMEATTACHMENTS
 
 RESOURCES: list[ResourceType] = [
     PRIORITYCLASSES,
+    STORAGECLASSES,
+    CSIDRIVERS,
+    CSINODES,
+    VOLUMEATTACHMENTS,
 ]
