@@ -57,6 +57,11 @@ def _summarize(body: bytes, limit: int = 30) -> str:
     return body[:limit].hex() + (" ..." if len(body) > limit else "")
 
 
+def info_kind_is_own(rt: ResourceType, kind: str) -> bool:
+    """Whether a body is of the resource's own kind (a scale body is not)."""
+    return kind == rt.kind
+
+
 class ResourceHandlers:
     def __init__(self, registry: Registry, strict: Any = None) -> None:
         self.registry = registry
@@ -146,6 +151,13 @@ class ResourceHandlers:
         mode = req.q("fieldValidation") or "Warn"
         if mode not in ("Strict", "Warn", "Ignore"):
             raise errors.bad_request(f"invalid fieldValidation directive: {mode}")
+        unknown_fields = getattr(rt.strategy, "unknown_fields", None)
+        if unknown_fields is not None and info_kind_is_own(rt, kind):
+            # Custom resources: unknown means what the CRD's structural schema would prune.
+            problems = [] if mode == "Ignore" else [f'unknown field "{p}"' for p in unknown_fields(data)]
+            if problems and mode == "Strict" and self.strict is not None:
+                raise self.strict.strict_error(kind, api_version, problems)
+            return self.strict.warnings(problems) if problems and self.strict is not None else []
         if self.strict is None:
             return []
         group, _, version = api_version.rpartition("/")

@@ -102,6 +102,19 @@ class Registry:
         # Stateful allocators (service IPs, node ports) hook in per resource.
         self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[None]]] = {}
 
+    # --- the served set (custom resources come and go) ---
+
+    def add_resources(self, rts: list[ResourceType]) -> None:
+        """Serve more resource types, replacing any served under the same group/version/plural."""
+        keys = {(r.group, r.version, r.plural) for r in rts}
+        self.resources = [r for r in self.resources if (r.group, r.version, r.plural) not in keys] + list(rts)
+        self._by_gvr = {(r.group, r.version, r.plural): r for r in self.resources}
+
+    def remove_resources(self, group: str, plural: str) -> None:
+        """Stop serving every version of group/plural (the stored objects stay where they are)."""
+        self.resources = [r for r in self.resources if not (r.group == group and r.plural == plural)]
+        self._by_gvr = {(r.group, r.version, r.plural): r for r in self.resources}
+
     # --- lookups ---
 
     def resource(self, group: str, version: str, plural: str) -> ResourceType | None:

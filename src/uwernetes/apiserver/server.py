@@ -145,6 +145,10 @@ class RunningServer:
         wiring.install(app, registry)
         self.app = app
         await bootstrap(registry)
+        from uwernetes.apiextensions.controller import CRDController
+
+        crds = CRDController(app, registry)
+        await crds.start()
         app.ready = True
         ssl_kwargs: dict[str, Any] = {}
         if cfg.tls:
@@ -172,6 +176,7 @@ class RunningServer:
                 self._task.result()
             await asyncio.sleep(0.002)
         self._background.append(asyncio.create_task(self._compactor()))
+        self._background.append(asyncio.create_task(crds.run()))
         if cfg.tune_gc:
             from uwernetes import gc_policy
 

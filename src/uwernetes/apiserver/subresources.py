@@ -35,7 +35,8 @@ def install(app: Any, registry: Registry) -> None:
     adapters = _scale_adapters()
 
     async def scale(req: Request, info: RequestInfo, rt: ResourceType, send) -> Response:
-        adapter = adapters.get((rt.group, rt.plural))
+        # Custom resource types carry their own adapter (their paths come from the CRD).
+        adapter = rt if hasattr(rt, "to_scale") else adapters.get((rt.group, rt.plural))
         if adapter is None:
             raise errors.not_found(rt.plural, info.name, rt.group)
         ns = info.namespace or None
@@ -93,6 +94,7 @@ def install(app: Any, registry: Registry) -> None:
             raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
         return await app.handlers.update(req, info, rt)
 
+    app.scale_handler = scale
     if registry.resource("", "v1", "namespaces") is not None:
         app.subresources[("", "namespaces", "finalize")] = finalize
     for rt in registry.resources:

@@ -10,6 +10,7 @@ from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.configmaps import CONFIGMAPS
 from uwernetes.apiserver.resources.controllerrevisions import CONTROLLERREVISIONS
 from uwernetes.apiserver.resources.cronjobs import CRONJOBS
+from uwernetes.apiserver.resources.customresourcedefinitions import CUSTOMRESOURCEDEFINITIONS
 from uwernetes.apiserver.resources.daemonsets import DAEMONSETS
 from uwernetes.apiserver.resources.deployments import DEPLOYMENTS
 from uwernetes.apiserver.resources.events import EVENTS, EVENTS_V1
@@ -44,6 +45,7 @@ CORE_RESOURCES: list[ResourceType] = [
     CONTROLLERREVISIONS,
     JOBS,
     CRONJOBS,
+    CUSTOMRESOURCEDEFINITIONS,
     *MORE_CORE,
     *POLICY_AUTOSCALING,
     *RBAC_ADMISSION,
