@@ -39,6 +39,8 @@ CONTROLLERS = {
     "node-lifecycle": "uwernetes.controllers.node_lifecycle:NodeLifecycleController",
     "endpointslice": "uwernetes.controllers.endpointslice:EndpointSliceController",
     "horizontal-pod-autoscaler": "uwernetes.controllers.hpa:HPAController",
+    "disruption": "uwernetes.controllers.disruption:DisruptionController",
+    "clusterrole-aggregation": "uwernetes.controllers.clusterrole_aggregation:ClusterRoleAggregationController",
 }
 
 

@@ -3,5 +3,20 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.clusterrolebindings import CLUSTERROLEBINDINGS
+from uwernetes.apiserver.resources.clusterroles import CLUSTERROLES
+from uwernetes.apiserver.resources.rolebindings import ROLEBINDINGS
+from uwernetes.apiserver.resources.roles import ROLES
+from uwernetes.apiserver.resources.webhookconfigurations import (
+    MUTATINGWEBHOOKCONFIGURATIONS,
+    VALIDATINGWEBHOOKCONFIGURATIONS,
+)
 
-RESOURCES: list[ResourceType] = []
+RESOURCES: list[ResourceType] = [
+    CLUSTERROLEBINDINGS,
+    CLUSTERROLES,
+    ROLEBINDINGS,
+    ROLES,
+    MUTATINGWEBHOOKCONFIGURATIONS,
+    VALIDATINGWEBHOOKCONFIGURATIONS,
+]
