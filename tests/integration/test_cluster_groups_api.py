@@ -107,3 +107,24 @@ spec: {attacher: csi.example.com, nodeName: node-1, source: {persistentVolumeNam
     out = boot.kubectl("get", "volumeattachments").stdout.splitlines()
     assert out[0].split() == ["NAME", "ATTACHER", "PV", "NODE", "ATTACHED", "AGE"]
     assert out[1].split()[:5] == ["csi-abc", "csi.example.com", "pv-1", "node-1", "true"]
+
+
+EPS = "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices"
+
+
+def test_endpoint_slices(boot):
+    api = boot.client()
+    body = {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "metadata": {"name": "web-abc"},
+            "addressType": "IPv4", "ports": [{"name": "http", "port": 80}],
+            "endpoints": [{"addresses": [f"10.1.0.{i}"], "conditions": {"ready": True}} for i in range(1, 6)]}
+    created = api.post(EPS, json=body).json()
+    assert created["ports"] == [{"name": "http", "port": 80, "protocol": "TCP"}]
+    assert created["metadata"]["generation"] == 1
+    bad = dict(body, metadata={"name": "web-bad"}, endpoints=[{"addresses": ["2001:db8::1"]}])
+    r = api.post(EPS, json=bad)
+    assert r.status_code == 422
+    assert r.json()["message"] == ('EndpointSlice.discovery.k8s.io "web-bad" is invalid: endpoints[0].addresses[0]: '
+                                   'Invalid value: "2001:db8::1": must be a valid IPv4 address')
+    out = boot.kubectl("get", "endpointslices").stdout.splitlines()
+    assert out[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
+    assert out[1].split()[:7] == ["web-abc", "IPv4", "80", "10.1.0.1,10.1.0.2,10.1.0.3", "+", "2", "more..."]

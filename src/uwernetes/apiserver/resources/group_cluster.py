@@ -5,6 +5,7 @@ from __future__ import annotations
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.csidrivers import CSIDRIVERS
 from uwernetes.apiserver.resources.csinodes import CSINODES
+from uwernetes.apiserver.resources.endpointslices import ENDPOINTSLICES
 from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
 from uwernetes.apiserver.resources.storageclasses import STORAGECLASSES
 from uwernetes.apiserver.resources.volumeattachments import VOLUMEATTACHMENTS
@@ -15,4 +16,5 @@ RESOURCES: list[ResourceType] = [
     CSIDRIVERS,
     CSINODES,
     VOLUMEATTACHMENTS,
+    ENDPOINTSLICES,
 ]
