@@ -65,9 +65,10 @@ def strict_module() -> Any:
 def install(app: Any, registry: Registry) -> None:
     """Subresource handlers and allocation hooks for the kinds that need them."""
     from uwernetes.admission.builtin import PodAdmission
-    from uwernetes.apiserver import subresources
+    from uwernetes.apiserver import eviction, subresources
 
     subresources.install(app, registry)
+    eviction.install(app, registry)
     from uwernetes.apiserver import node_proxy
 
     node_proxy.install(app, registry)

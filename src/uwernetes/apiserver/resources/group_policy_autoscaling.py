@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.poddisruptionbudgets import PODDISRUPTIONBUDGETS
 
-RESOURCES: list[ResourceType] = []
+RESOURCES: list[ResourceType] = [PODDISRUPTIONBUDGETS]
