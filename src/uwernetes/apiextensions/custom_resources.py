@@ -8,6 +8,7 @@ served in another version by rewriting `apiVersion` only, as upstream's nop conv
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,12 @@ class CustomResourceType(ResourceType):
     # Set while the CRD is being deleted: creates are refused.
     state: dict[str, bool] = field(default_factory=lambda: {"terminating": False})
 
+    @functools.cached_property
+    def apply_schema(self) -> dict[str, Any] | None:
+        """The schema server-side apply types objects with: the CRD's, plus the type and object
+        metadata every resource has (at the root and in embedded resources), as upstream adds."""
+        return with_object_meta(self.schema) if self.schema is not None else None
+
     # Scale adapter (see uwernetes.apiserver.subresources).
     def to_scale(self, obj: Obj) -> Obj:
         paths = self.scale_paths or {}
@@ -74,6 +81,30 @@ class CustomResourceType(ResourceType):
         out = copy.deepcopy(obj)
         jsonpath.set_value(out, (self.scale_paths or {}).get("specReplicasPath", ".spec.replicas"), replicas)
         return out
+
+
+_OBJECT_META_REF = {"$ref": "#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+
+
+def with_object_meta(node: dict[str, Any], root: bool = True) -> dict[str, Any]:
+    out = dict(node)
+    if root or node.get("x-kubernetes-embedded-resource"):
+        props = dict(out.get("properties") or {})
+        props.setdefault("apiVersion", {"type": "string"})
+        props.setdefault("kind", {"type": "string"})
+        props["metadata"] = _OBJECT_META_REF
+        out["properties"] = props
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {
+            k: (v if k == "metadata" and (root or node.get("x-kubernetes-embedded-resource")) else with_object_meta(v, False))
+            for k, v in out["properties"].items()
+            if isinstance(v, dict)
+        }
+    if isinstance(out.get("items"), dict):
+        out["items"] = with_object_meta(out["items"], False)
+    if isinstance(out.get("additionalProperties"), dict):
+        out["additionalProperties"] = with_object_meta(out["additionalProperties"], False)
+    return out
 
 
 def _int(value: Any) -> int:

@@ -23,7 +23,7 @@ def _unsupported(media: str, rt: ResourceType) -> errors.StatusError:
 
 
 def schema_of(rt: ResourceType) -> dict | None:
-    schema = getattr(rt, "schema", None)
+    schema = getattr(rt, "apply_schema", None) or getattr(rt, "schema", None)
     if schema is not None:
         return schema
     return schemas.schema_for(rt.group, rt.version, rt.kind)
