@@ -128,6 +128,24 @@ def test_cascading_deletes(kc):
     assert len([p for p in get(kc, "pods", "-l", "app=orph")["items"] if not p["metadata"].get("deletionTimestamp")]) == 2
 
 
+GIZMO_CRD = """
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: gizmos.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gizmos, kind: Gizmo}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}
+"""
+GIZMO = "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g1}\nspec: {size: 1}\n"
+
+
 def test_namespace_deletion_empties_and_removes_it(kc):
     ns = "doomed-ns"
     kc.kubectl("create", "namespace", ns)
@@ -135,6 +153,9 @@ def test_namespace_deletion_empties_and_removes_it(kc):
     kc.kubectl("create", "job", "once", "--image=busybox", "-n", ns, "--", "true")
     kc.kubectl("create", "configmap", "one", "--from-literal=a=b", "-n", ns)
     kc.kubectl("create", "configmap", "two", "--from-literal=c=d", "-n", ns)
+    kc.kubectl("apply", "-f", "-", input=GIZMO_CRD)
+    kc.kubectl("wait", "--for=condition=Established", "crd/gizmos.example.com", "--timeout=20s")
+    kc.kubectl("apply", "-n", ns, "-f", "-", input=GIZMO)
     kc.kubectl("rollout", "status", "deployment/app", "-n", ns, "--timeout=60s", timeout=90)
     kc.kubectl("delete", "namespace", ns, "--wait=false")
 
@@ -142,3 +163,5 @@ def test_namespace_deletion_empties_and_removes_it(kc):
         return kc.kubectl("get", "namespace", ns, check=False).returncode != 0
 
     wait_for(gone, what="namespace removed", timeout=60, interval=0.2)
+    # Its custom resource went with it.
+    assert kc.kubectl("get", "gizmos", "-A", "-o", "name").stdout.strip() == ""
