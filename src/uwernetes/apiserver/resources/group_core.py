@@ -3,5 +3,12 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.limitranges import LIMITRANGES
+from uwernetes.apiserver.resources.persistentvolumeclaims import PERSISTENTVOLUMECLAIMS
+from uwernetes.apiserver.resources.persistentvolumes import PERSISTENTVOLUMES
 
-RESOURCES: list[ResourceType] = []
+RESOURCES: list[ResourceType] = [
+    PERSISTENTVOLUMES,
+    PERSISTENTVOLUMECLAIMS,
+    LIMITRANGES,
+]
