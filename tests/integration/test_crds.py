@@ -264,3 +264,27 @@ def test_deleting_crd_deletes_instances(cluster):
     assert api.post(CRDS, json=widget_crd(name="doohickeys")).status_code == 201
     wait_established(api, "doohickeys.example.com")
     assert api.get(path).json()["items"] == []
+
+
+def test_snapshot_crds_installed_at_start(cluster):
+    api = cluster.client()
+    for plural in ("volumesnapshots", "volumesnapshotcontents", "volumesnapshotclasses"):
+        crd = api.get(f"{CRDS}/{plural}.snapshot.storage.k8s.io").json()
+        conds = {c["type"]: c["status"] for c in crd["status"]["conditions"]}
+        assert conds["Established"] == "True"
+    names = {r["name"]: r for r in api.get("/apis/snapshot.storage.k8s.io/v1").json()["resources"]}
+    assert names["volumesnapshots"]["shortNames"] == ["vs"] and names["volumesnapshots"]["namespaced"]
+    assert names["volumesnapshotcontents"]["shortNames"] == ["vsc", "vscs"]
+    assert names["volumesnapshotclasses"]["shortNames"] == ["vsclass", "vsclasses"]
+    vs = "/apis/snapshot.storage.k8s.io/v1/namespaces/default/volumesnapshots"
+    r = api.post(vs, json={"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+                           "metadata": {"name": "snap"},
+                           "spec": {"volumeSnapshotClassName": "csi", "source": {"persistentVolumeClaimName": "data"}}})
+    assert r.status_code == 201, r.text
+    both = api.post(vs, json={"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot",
+                              "metadata": {"name": "both"},
+                              "spec": {"source": {"persistentVolumeClaimName": "a", "volumeSnapshotContentName": "b"}}})
+    assert both.status_code == 422 and both.json()["details"]["causes"][0]["field"] == "spec.source"
+    header = cluster.kubectl("get", "vs", "-n", "default").stdout.splitlines()[0].split()
+    assert header == ["NAME", "READYTOUSE", "SOURCEPVC", "SOURCESNAPSHOTCONTENT", "RESTORESIZE", "SNAPSHOTCLASS",
+                      "SNAPSHOTCONTENT", "CREATIONTIME", "AGE"]

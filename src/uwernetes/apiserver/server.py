@@ -145,8 +145,10 @@ class RunningServer:
         wiring.install(app, registry)
         self.app = app
         await bootstrap(registry)
+        from uwernetes.apiextensions import snapshot_crds
         from uwernetes.apiextensions.controller import CRDController
 
+        await snapshot_crds.install(registry)
         crds = CRDController(app, registry)
         await crds.start()
         app.ready = True
