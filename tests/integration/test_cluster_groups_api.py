@@ -128,3 +128,45 @@ def test_endpoint_slices(boot):
     out = boot.kubectl("get", "endpointslices").stdout.splitlines()
     assert out[0].split() == ["NAME", "ADDRESSTYPE", "PORTS", "ENDPOINTS", "AGE"]
     assert out[1].split()[:7] == ["web-abc", "IPv4", "80", "10.1.0.1,10.1.0.2,10.1.0.3", "+", "2", "more..."]
+
+
+def test_networking_kinds(boot):
+    manifest = """
+apiVersion: networking.k8s.io/v1
+kind: IngressClass
+metadata: {name: nginx}
+spec: {controller: example.com/ingress-nginx}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: default}
+spec:
+  ingressClassName: nginx
+  rules:
+  - host: web.example.com
+    http:
+      paths:
+      - {path: /, pathType: Prefix, backend: {service: {name: web, port: {number: 80}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: default}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  egress: [{}]
+"""
+    boot.kubectl("apply", "-f", "-", input=manifest)
+    out = boot.kubectl("get", "ing").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CLASS", "HOSTS", "ADDRESS", "PORTS", "AGE"]
+    assert out[1].split()[:4] == ["web", "nginx", "web.example.com", "80"]
+    out = boot.kubectl("get", "netpol").stdout.splitlines()
+    assert out[0].split() == ["NAME", "POD-SELECTOR", "AGE"] and out[1].split()[:2] == ["deny", "app=web"]
+    api = boot.client()
+    np = api.get("/apis/networking.k8s.io/v1/namespaces/default/networkpolicies/deny").json()
+    assert np["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    out = boot.kubectl("get", "ingressclasses").stdout.splitlines()
+    assert out[0].split() == ["NAME", "CONTROLLER", "PARAMETERS", "AGE"]
+    assert out[1].split()[:3] == ["nginx", "example.com/ingress-nginx", "<none>"]
+    bad = boot.kubectl("apply", "-f", "-", check=False, input=manifest.split("---")[1].replace("pathType: Prefix, ", "").replace("name: web,", "name: web2,"))
+    assert bad.returncode != 0
+    assert "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified" in bad.stderr

@@ -6,6 +6,9 @@ from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.csidrivers import CSIDRIVERS
 from uwernetes.apiserver.resources.csinodes import CSINODES
 from uwernetes.apiserver.resources.endpointslices import ENDPOINTSLICES
+from uwernetes.apiserver.resources.ingressclasses import INGRESSCLASSES
+from uwernetes.apiserver.resources.ingresses import INGRESSES
+from uwernetes.apiserver.resources.networkpolicies import NETWORKPOLICIES
 from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
 from uwernetes.apiserver.resources.storageclasses import STORAGECLASSES
 from uwernetes.apiserver.resources.volumeattachments import VOLUMEATTACHMENTS
@@ -17,4 +20,7 @@ RESOURCES: list[ResourceType] = [
     CSINODES,
     VOLUMEATTACHMENTS,
     ENDPOINTSLICES,
+    INGRESSES,
+    INGRESSCLASSES,
+    NETWORKPOLICIES,
 ]
