@@ -2,6 +2,7 @@
 upstream's 422 messages, Table columns through kubectl 1.30, the bootstrap policy and the
 clusterrole-aggregation controller."""
 
+import copy
 import time
 
 import pytest
@@ -171,3 +172,58 @@ def test_discovery_lists_the_kinds(cluster):
     out = cluster.kubectl("api-resources", "--api-group=rbac.authorization.k8s.io", "-o", "name").stdout.split()
     assert set(out) == {"clusterrolebindings.rbac.authorization.k8s.io", "clusterroles.rbac.authorization.k8s.io",
                         "rolebindings.rbac.authorization.k8s.io", "roles.rbac.authorization.k8s.io"}
+
+
+POLICY = {
+    "apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicy", "metadata": {"name": "max-replicas"},
+    "spec": {"paramKind": {"apiVersion": "v1", "kind": "ConfigMap"},
+             "matchConstraints": {"resourceRules": [{"operations": ["CREATE", "UPDATE"], "apiGroups": ["apps"],
+                                                     "apiVersions": ["v1"], "resources": ["deployments"]}]},
+             "validations": [{"expression": "object.spec.replicas <= int(params.data.max)"}]},
+}
+
+
+def test_validating_admission_policy_and_binding(cluster):
+    api = cluster.client()
+    r = api.post(f"{ADM}/validatingadmissionpolicies", json=POLICY)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["spec"]["failurePolicy"] == "Fail" and body["spec"]["matchConstraints"]["matchPolicy"] == "Equivalent"
+    assert body["metadata"]["generation"] == 1 and body["status"] == {}
+    status = {"status": {"observedGeneration": 1, "typeChecking": {"expressionWarnings": []}}}
+    r = api.patch(f"{ADM}/validatingadmissionpolicies/max-replicas/status", json=status, headers=MERGE)
+    assert r.status_code == 200 and r.json()["status"]["observedGeneration"] == 1
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": "max-replicas-prod"},
+               "spec": {"policyName": "max-replicas", "validationActions": ["Deny"],
+                        "paramRef": {"name": "limits", "namespace": "default", "parameterNotFoundAction": "Deny"}}}
+    assert api.post(f"{ADM}/validatingadmissionpolicybindings", json=binding).status_code == 201
+    out = cluster.kubectl("get", "validatingadmissionpolicies").stdout.splitlines()
+    assert out[0].split() == ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"]
+    assert out[1].split()[:3] == ["max-replicas", "1", "v1/ConfigMap"]
+    out = cluster.kubectl("get", "validatingadmissionpolicybindings").stdout.splitlines()
+    assert out[0].split() == ["NAME", "POLICYNAME", "PARAMREF", "AGE"]
+    assert out[1].split()[:3] == ["max-replicas-prod", "max-replicas", "default/limits"]
+
+
+def test_policy_validation_must_be_bool_is_422(cluster):
+    api = cluster.client()
+    bad = copy.deepcopy(POLICY)
+    bad["metadata"]["name"] = "not-bool"
+    bad["spec"]["validations"] = [{"expression": "object.spec.paused"}]
+    r = api.post(f"{ADM}/validatingadmissionpolicies", json=bad)
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'ValidatingAdmissionPolicy.admissionregistration.k8s.io "not-bool" is invalid: '
+        'spec.validations[0].expression: Invalid value: "object.spec.paused": must evaluate to bool')
+
+
+def test_binding_with_deny_and_warn_is_422(cluster):
+    api = cluster.client()
+    binding = {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "ValidatingAdmissionPolicyBinding",
+               "metadata": {"name": "both"}, "spec": {"policyName": "p", "validationActions": ["Deny", "Warn"]}}
+    r = api.post(f"{ADM}/validatingadmissionpolicybindings", json=binding)
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"][0]["field"] == "spec.validationActions"
+    out = cluster.kubectl("get", "api-extensions", "-o", "name").stdout.split()
+    assert "validatingadmissionpolicy.admissionregistration.k8s.io/max-replicas" in out

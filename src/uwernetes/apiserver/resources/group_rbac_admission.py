@@ -7,6 +7,10 @@ from uwernetes.apiserver.resources.clusterrolebindings import CLUSTERROLEBINDING
 from uwernetes.apiserver.resources.clusterroles import CLUSTERROLES
 from uwernetes.apiserver.resources.rolebindings import ROLEBINDINGS
 from uwernetes.apiserver.resources.roles import ROLES
+from uwernetes.apiserver.resources.validatingadmissionpolicies import (
+    VALIDATINGADMISSIONPOLICIES,
+    VALIDATINGADMISSIONPOLICYBINDINGS,
+)
 from uwernetes.apiserver.resources.webhookconfigurations import (
     MUTATINGWEBHOOKCONFIGURATIONS,
     VALIDATINGWEBHOOKCONFIGURATIONS,
@@ -19,4 +23,6 @@ RESOURCES: list[ResourceType] = [
     ROLES,
     MUTATINGWEBHOOKCONFIGURATIONS,
     VALIDATINGWEBHOOKCONFIGURATIONS,
+    VALIDATINGADMISSIONPOLICIES,
+    VALIDATINGADMISSIONPOLICYBINDINGS,
 ]
