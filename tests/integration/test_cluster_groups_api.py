@@ -170,3 +170,15 @@ spec:
     bad = boot.kubectl("apply", "-f", "-", check=False, input=manifest.split("---")[1].replace("pathType: Prefix, ", "").replace("name: web,", "name: web2,"))
     assert bad.returncode != 0
     assert "spec.rules[0].http.paths[0].pathType: Required value: pathType must be specified" in bad.stderr
+
+
+def test_runtime_class(boot):
+    api = boot.client()
+    rc = "/apis/node.k8s.io/v1/runtimeclasses"
+    assert api.post(rc, json={"apiVersion": "node.k8s.io/v1", "kind": "RuntimeClass", "metadata": {"name": "kata"},
+                              "handler": "kata"}).status_code == 201
+    r = api.patch(f"{rc}/kata", json={"handler": "runc"}, headers={"content-type": "application/merge-patch+json"})
+    assert r.status_code == 422
+    assert r.json()["message"] == 'RuntimeClass.node.k8s.io "kata" is invalid: handler: Invalid value: "runc": field is immutable'
+    out = boot.kubectl("get", "runtimeclasses").stdout.splitlines()
+    assert out[0].split() == ["NAME", "HANDLER", "AGE"] and out[1].split()[:2] == ["kata", "kata"]

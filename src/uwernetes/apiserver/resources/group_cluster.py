@@ -10,6 +10,7 @@ from uwernetes.apiserver.resources.ingressclasses import INGRESSCLASSES
 from uwernetes.apiserver.resources.ingresses import INGRESSES
 from uwernetes.apiserver.resources.networkpolicies import NETWORKPOLICIES
 from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
+from uwernetes.apiserver.resources.runtimeclasses import RUNTIMECLASSES
 from uwernetes.apiserver.resources.storageclasses import STORAGECLASSES
 from uwernetes.apiserver.resources.volumeattachments import VOLUMEATTACHMENTS
 
@@ -23,4 +24,5 @@ RESOURCES: list[ResourceType] = [
     INGRESSES,
     INGRESSCLASSES,
     NETWORKPOLICIES,
+    RUNTIMECLASSES,
 ]
