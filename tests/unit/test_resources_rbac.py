@@ -213,3 +213,22 @@ def test_bootstrap_aggregation_labels():
     assert by_name["view"]["metadata"]["labels"]["rbac.authorization.k8s.io/aggregate-to-edit"] == "true"
     cab = next(b for b in rbac_bootstrap.CLUSTER_ROLE_BINDINGS if b["metadata"]["name"] == "cluster-admin")
     assert cab["subjects"] == [{"apiGroup": G, "kind": "Group", "name": "system:masters"}]
+
+
+def _role(name, labels=None, rules=None, selectors=None):
+    r = {"metadata": {"name": name, "labels": labels or {}}, "rules": rules or []}
+    if selectors is not None:
+        r["aggregationRule"] = {"clusterRoleSelectors": selectors}
+    return r
+
+
+def test_aggregated_rules_order_and_dedup():
+    from uwernetes.controllers.clusterrole_aggregation import aggregated_rules
+
+    r1 = {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}
+    r2 = {"apiGroups": ["apps"], "resources": ["deployments"], "verbs": ["get"]}
+    agg = _role("agg", selectors=[{"matchLabels": {"x": "1"}}, {"matchExpressions": [{"key": "y", "operator": "Exists"}]}])
+    roles = [agg, _role("b", {"x": "1"}, [r2, r1]), _role("a", {"x": "1"}, [r1]), _role("c", {"y": ""}, [r2]),
+             _role("d", {"x": "2"}, [{"apiGroups": ["*"], "resources": ["*"], "verbs": ["*"]}])]
+    assert aggregated_rules(agg, roles) == [r1, r2]
+    assert aggregated_rules(_role("none", selectors=[{"matchLabels": {"z": "1"}}]), roles) == []
