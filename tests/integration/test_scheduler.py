@@ -170,11 +170,14 @@ def test_preemption_evicts_a_lower_priority_pod(env):
 
     async def go():
         await create_node(client, "solo", "1", [{"key": "solo", "value": "x", "effect": "NoSchedule"}])
+        for name, value in (("low", 1), ("high", 1000)):
+            await client.create(api.PRIORITY_CLASSES, {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                                        "metadata": {"name": name}, "value": value})
         tol = [{"key": "solo", "operator": "Exists"}]
         sel = {"kubernetes.io/hostname": "solo"}
-        await client.create(api.PODS, pod("victim", cpu="1", priority=1, tolerations=tol, nodeSelector=sel))
+        await client.create(api.PODS, pod("victim", cpu="1", priorityClassName="low", tolerations=tol, nodeSelector=sel))
         await wait_for(lambda: _bound(client, "victim"))
-        await client.create(api.PODS, pod("vip", cpu="1", priority=1000, tolerations=tol, nodeSelector=sel))
+        await client.create(api.PODS, pod("vip", cpu="1", priorityClassName="high", tolerations=tol, nodeSelector=sel))
 
         async def victim_terminating():
             try:

@@ -56,6 +56,11 @@ async def bootstrap(registry: Registry) -> None:
         except errors.StatusError as e:
             if e.code != 409:
                 raise
+    from uwernetes.apiserver.resources.priorityclasses import bootstrap_priority_classes
+    from uwernetes.apiserver.resources.rbac_bootstrap import bootstrap_rbac
+
+    await bootstrap_priority_classes(registry)
+    await bootstrap_rbac(registry)
 
 
 async def _exists(registry: Registry, rt: Any, namespace: str, name: str) -> bool:

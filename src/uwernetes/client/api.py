@@ -57,6 +57,7 @@ LEASES = Resource("coordination.k8s.io", "v1", "leases", True, "Lease")
 DEPLOYMENTS = Resource("apps", "v1", "deployments", True, "Deployment")
 REPLICASETS = Resource("apps", "v1", "replicasets", True, "ReplicaSet")
 JOBS = Resource("batch", "v1", "jobs", True, "Job")
+PRIORITY_CLASSES = Resource("scheduling.k8s.io", "v1", "priorityclasses", False, "PriorityClass")
 
 
 class APIError(Exception):
