@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.horizontalpodautoscalers import (
+    HORIZONTALPODAUTOSCALERS,
+    HORIZONTALPODAUTOSCALERS_V1,
+)
 from uwernetes.apiserver.resources.poddisruptionbudgets import PODDISRUPTIONBUDGETS
 
-RESOURCES: list[ResourceType] = [PODDISRUPTIONBUDGETS]
+RESOURCES: list[ResourceType] = [HORIZONTALPODAUTOSCALERS, HORIZONTALPODAUTOSCALERS_V1, PODDISRUPTIONBUDGETS]
