@@ -164,7 +164,7 @@ async def _patch_loop(target: lg.Target, path: str, make, seconds: float, concur
     wall, cpu = time.monotonic() - t0, lg.cpu_seconds() - c0
     for c in conns:
         c.close()
-    return {"count": len(lat), "wall": wall, "statuses": statuses, "p99": lg.percentiles([x * 1e6 for x in lat])["99"],
+    return {"count": len(lat), "wall": wall, "statuses": statuses, "p99": lg.percentiles([x * 1e6 for x in lat])["p99"],
             "client_cpu": cpu}
 
 

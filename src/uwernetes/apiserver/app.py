@@ -68,6 +68,8 @@ class APIServer:
         self.handlers = ResourceHandlers(registry, strict)
         # (group, plural, subresource) -> handler for subresources beyond status.
         self.subresources: dict[tuple[str, str, str], SubresourceHandler] = {}
+        # (group, plural) -> handler for resources not kept in storage (componentstatuses).
+        self.virtual_resources: dict[tuple[str, str], SubresourceHandler] = {}
         self.allow_anonymous_admin = allow_anonymous_admin
         self.ready = False
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
@@ -235,6 +237,9 @@ class APIServer:
             raise NOT_FOUND
         if not rt.namespaced and info.namespace and info.resource != "namespaces":
             raise NOT_FOUND
+        virtual = self.virtual_resources.get((rt.group, rt.plural))
+        if virtual is not None:
+            return await virtual(req, info, rt, send)
         h = self.handlers
         sub = info.subresource
         if sub and sub != "status":

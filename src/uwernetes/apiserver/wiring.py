@@ -72,6 +72,9 @@ def install(app: Any, registry: Registry) -> None:
     from uwernetes.apiserver import node_proxy
 
     node_proxy.install(app, registry)
+    from uwernetes.apiserver import componentstatuses_handler
+
+    componentstatuses_handler.install(app, registry)
     registry.mutating.append(PodAdmission(registry))
     if registry.resource("", "v1", "services") is not None:
         from uwernetes.apiserver.allocators import ServiceAllocator
