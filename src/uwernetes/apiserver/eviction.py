@@ -125,11 +125,16 @@ def set_status_condition(status: Obj, wanted: Obj, now: str) -> None:
                 c["lastTransitionTime"] = now
             c["reason"] = wanted["reason"]
             c["message"] = wanted["message"]
-            c["observedGeneration"] = wanted["observedGeneration"]
+            if wanted["observedGeneration"]:
+                c["observedGeneration"] = wanted["observedGeneration"]
+            else:
+                c.pop("observedGeneration", None)
             return
-    cond = dict(wanted)
-    cond["lastTransitionTime"] = now
-    conditions.append({k: cond[k] for k in ("type", "status", "observedGeneration", "lastTransitionTime", "reason", "message")})
+    cond: Obj = {"type": wanted["type"], "status": wanted["status"]}
+    if wanted["observedGeneration"]:
+        cond["observedGeneration"] = wanted["observedGeneration"]  # omitempty in metav1.Condition
+    cond.update({"lastTransitionTime": now, "reason": wanted["reason"], "message": wanted["message"]})
+    conditions.append(cond)
 
 
 def check_and_decrement(pdb: Obj, pod_name: str, now: str, dry_run: bool) -> Obj | None:
