@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.certificatesigningrequests import CERTIFICATESIGNINGREQUESTS
 from uwernetes.apiserver.resources.csidrivers import CSIDRIVERS
 from uwernetes.apiserver.resources.csinodes import CSINODES
 from uwernetes.apiserver.resources.endpointslices import ENDPOINTSLICES
@@ -25,4 +26,5 @@ RESOURCES: list[ResourceType] = [
     INGRESSCLASSES,
     NETWORKPOLICIES,
     RUNTIMECLASSES,
+    CERTIFICATESIGNINGREQUESTS,
 ]

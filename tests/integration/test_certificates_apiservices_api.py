@@ -1,0 +1,128 @@
+"""certificates.k8s.io CSRs (approval and status subresources, kubectl certificate approve/deny),
+apiregistration.k8s.io APIServices (local ones bootstrapped) and storagemigration.k8s.io
+StorageVersionMigrations (served only behind their feature gate), over HTTP and kubectl 1.30."""
+
+from __future__ import annotations
+
+import base64
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+CSRS = "/apis/certificates.k8s.io/v1/certificatesigningrequests"
+CLIENT_SIGNER = "kubernetes.io/kube-apiserver-client"
+
+
+def pem_request(cn: str = "alice") -> str:
+    key = ec.generate_private_key(ec.SECP256R1())
+    req = (x509.CertificateSigningRequestBuilder()
+           .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+           .sign(key, hashes.SHA256()))
+    return base64.b64encode(req.public_bytes(serialization.Encoding.PEM)).decode()
+
+
+def csr(name: str, **spec) -> dict:
+    body = {"request": pem_request(), "signerName": CLIENT_SIGNER, "usages": ["client auth"], **spec}
+    return {"apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest",
+            "metadata": {"name": name}, "spec": body}
+
+
+def test_csr_create_stamps_requester_and_clears_status(cluster):
+    api = cluster.client()
+    body = csr("it-stamp", expirationSeconds=3600, username="mallory", groups=["system:masters"])
+    body["status"] = {"conditions": [{"type": "Approved", "status": "True"}]}
+    r = api.post(CSRS, json=body)
+    assert r.status_code == 201, r.text
+    got = r.json()
+    assert got["spec"]["username"] == "admin"
+    assert got["spec"]["groups"] == ["system:masters", "system:authenticated"]
+    assert got["status"] == {}
+    # The spec cannot change afterwards: upstream silently keeps the stored one.
+    got["spec"]["usages"] = ["server auth"]
+    r = api.put(f"{CSRS}/it-stamp", json=got)
+    assert r.status_code == 200 and r.json()["spec"]["usages"] == ["client auth"]
+
+
+def test_csr_validation_422(cluster):
+    api = cluster.client()
+    r = api.post(CSRS, json=csr("it-bad", signerName="example", expirationSeconds=60))
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'CertificateSigningRequest.certificates.k8s.io "it-bad" is invalid: [spec.signerName: Invalid value: '
+        "\"example\": must be a fully qualified domain and path of the form 'example.com/signer-name', "
+        "spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 600 seconds (10 minutes)]"
+    )
+    bad = csr("it-bad-pem")
+    bad["spec"]["request"] = base64.b64encode(b"hi").decode()
+    r = api.post(CSRS, json=bad)
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"] == [{
+        "reason": "FieldValueInvalid", "field": "spec.request",
+        "message": "Invalid value: []byte{0x68, 0x69}: PEM block type must be CERTIFICATE REQUEST",
+    }]
+
+
+def test_kubectl_certificate_approve_and_columns(cluster):
+    api = cluster.client()
+    assert api.post(CSRS, json=csr("it-approve", expirationSeconds=86400)).status_code == 201
+    out = cluster.kubectl("get", "csr", "it-approve").stdout.splitlines()
+    assert out[0].split() == ["NAME", "AGE", "SIGNERNAME", "REQUESTOR", "REQUESTEDDURATION", "CONDITION"]
+    assert out[1].split()[2:] == [CLIENT_SIGNER, "admin", "24h", "Pending"]
+    done = cluster.kubectl("certificate", "approve", "it-approve")
+    assert done.stdout.strip() == "certificatesigningrequest.certificates.k8s.io/it-approve approved"
+    got = api.get(f"{CSRS}/it-approve").json()
+    [cond] = got["status"]["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"]) == ("Approved", "True", "KubectlApprove")
+    assert cond["lastUpdateTime"] and cond["lastTransitionTime"]
+    assert cluster.kubectl("get", "csr", "it-approve").stdout.splitlines()[1].split()[-1] == "Approved"
+    # kubectl refuses on its own (even with --force); the server rejects it too.
+    refused = cluster.kubectl("certificate", "deny", "it-approve", check=False)
+    assert refused.stderr.strip() == 'error: certificate signing request "it-approve" is already Approved'
+    got["status"]["conditions"].append({"type": "Denied", "status": "True", "reason": "R"})
+    r = api.put(f"{CSRS}/it-approve/approval", json=got)
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'CertificateSigningRequest.certificates.k8s.io "it-approve" is invalid: status.conditions[1].type: '
+        'Invalid value: "Denied": Approved and Denied conditions are mutually exclusive')
+
+
+def test_kubectl_certificate_deny(cluster):
+    assert cluster.client().post(CSRS, json=csr("it-deny")).status_code == 201
+    out = cluster.kubectl("certificate", "deny", "it-deny").stdout.strip()
+    assert out == "certificatesigningrequest.certificates.k8s.io/it-deny denied"
+    row = cluster.kubectl("get", "csr").stdout.splitlines()
+    assert next(line for line in row if line.startswith("it-deny")).split()[-1] == "Denied"
+
+
+def test_csr_conditions_only_through_approval_and_certificate_only_through_status(cluster):
+    api = cluster.client()
+    created = api.post(CSRS, json=csr("it-paths")).json()
+    approved = dict(created, status={"conditions": [{"type": "Approved", "status": "True", "reason": "R"}]})
+    r = api.put(f"{CSRS}/it-paths/status", json=approved)
+    assert r.status_code == 422
+    assert r.json()["message"].endswith('status.conditions: Forbidden: updates may not add a condition of type "Approved"')
+    r = api.put(f"{CSRS}/it-paths/approval", json=approved)
+    assert r.status_code == 200, r.text
+    assert api.get(f"{CSRS}/it-paths/approval").json()["status"]["conditions"][0]["type"] == "Approved"
+    # Certificates travel through /status only, and only as CERTIFICATE blocks.
+    current = r.json()
+    junk = base64.b64encode(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n").decode()
+    r = api.put(f"{CSRS}/it-paths/status", json=dict(current, status={**current["status"], "certificate": junk}))
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"][0] == {
+        "reason": "FieldValueInvalid", "field": "status.certificate",
+        "message": 'Invalid value: "<certificate data>": only CERTIFICATE PEM blocks are allowed, found "PRIVATE KEY"',
+    }
+    # Conditions once set cannot be dropped through /approval.
+    r = api.put(f"{CSRS}/it-paths/approval", json=dict(current, status={}))
+    assert r.status_code == 422
+    assert r.json()["message"].endswith('status.conditions: Forbidden: updates may not remove a condition of type "Approved"')
+
+
+def test_csr_short_name_and_field_selector(cluster):
+    api = cluster.client()
+    api.post(CSRS, json=csr("it-other-signer", signerName="example.com/custom"))
+    names = cluster.kubectl("get", "csr", "--field-selector=spec.signerName=example.com/custom", "-o", "name").stdout.split()
+    assert names == ["certificatesigningrequest.certificates.k8s.io/it-other-signer"]
