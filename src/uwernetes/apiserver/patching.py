@@ -65,7 +65,8 @@ def patcher(
         applied = negotiation.decode_object(body, media)
         if not isinstance(applied, dict):
             raise errors.bad_request("error decoding YAML: the apply body must be an object")
-        force = req.q("force") == "true"
+        # Go's query decoding takes any value but "0"/"false" as true; the Python client sends "True".
+        force = (req.q("force") or "false").lower() not in ("0", "false")
         manager = req.q("fieldManager") or field_manager
         return apply.applier(rt, applied, manager, force, schema_of(rt), _subresource(req, rt))
     raise _unsupported(media, rt)
