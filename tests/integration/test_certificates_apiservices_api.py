@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -126,3 +127,57 @@ def test_csr_short_name_and_field_selector(cluster):
     api.post(CSRS, json=csr("it-other-signer", signerName="example.com/custom"))
     names = cluster.kubectl("get", "csr", "--field-selector=spec.signerName=example.com/custom", "-o", "name").stdout.split()
     assert names == ["certificatesigningrequest.certificates.k8s.io/it-other-signer"]
+
+
+APISVC = "/apis/apiregistration.k8s.io/v1/apiservices"
+
+
+@pytest.fixture(scope="module")
+def with_apiservices(cluster):
+    """The local APIServices the server will create at startup once wired in."""
+    from uwernetes.apiserver.resources import apiservices
+
+    cluster.run(apiservices.bootstrap_apiservices(cluster.server.registry))
+    return cluster
+
+
+def test_local_apiservices_listed_available(with_apiservices):
+    api = with_apiservices.client()
+    items = {i["metadata"]["name"]: i for i in api.get(APISVC).json()["items"]}
+    core, apps = items["v1."], items["v1.apps"]
+    assert (core["spec"]["groupPriorityMinimum"], core["spec"]["versionPriority"]) == (18000, 1)
+    assert "service" not in apps["spec"] and apps["spec"]["groupPriorityMinimum"] == 17800
+    [cond] = apps["status"]["conditions"]
+    assert (cond["type"], cond["status"], cond["reason"], cond["message"]) == (
+        "Available", "True", "Local", "Local APIServices are always available")
+    assert "v1.apiextensions.k8s.io" in items and "v1.certificates.k8s.io" in items
+    # Gated groups are not served, so they get no APIService.
+    assert "v1alpha1.storagemigration.k8s.io" not in items
+    out = with_apiservices.kubectl("get", "apiservices").stdout.splitlines()
+    assert out[0].split() == ["NAME", "SERVICE", "AVAILABLE", "AGE"]
+    assert next(line for line in out if line.startswith("v1.apps ")).split()[1:3] == ["Local", "True"]
+
+
+def test_apiservice_validation_and_columns(with_apiservices):
+    api = with_apiservices.client()
+    body = {"apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1.wrong.io"},
+            "spec": {"group": "metrics.example.io", "version": "v1", "groupPriorityMinimum": 100,
+                     "versionPriority": 10, "service": {"namespace": "kube-system", "name": "metrics"}}}
+    r = api.post(APISVC, json=body)
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'APIService.apiregistration.k8s.io "v1.wrong.io" is invalid: metadata.name: Invalid value: "v1.wrong.io": '
+        'must be `spec.version+"."+spec.group`: "v1.metrics.example.io"')
+    body["metadata"]["name"] = "v1.metrics.example.io"
+    created = api.post(APISVC, json=body)
+    assert created.status_code == 201, created.text
+    assert created.json()["spec"]["service"]["port"] == 443
+    row = next(line for line in with_apiservices.kubectl("get", "apiservice").stdout.splitlines()
+               if line.startswith("v1.metrics.example.io"))
+    assert row.split()[1:3] == ["kube-system/metrics", "Unknown"]
+    status = dict(created.json(), status={"conditions": [
+        {"type": "Available", "status": "False", "reason": "MissingEndpoints", "message": "no endpoints"}]})
+    assert api.put(f"{APISVC}/v1.metrics.example.io/status", json=status).status_code == 200
+    row = next(line for line in with_apiservices.kubectl("get", "apiservice").stdout.splitlines()
+               if line.startswith("v1.metrics.example.io"))
+    assert row.split()[1:4] == ["kube-system/metrics", "False", "(MissingEndpoints)"]

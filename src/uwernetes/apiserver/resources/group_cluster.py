@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from uwernetes.apiserver.resources.apiservices import APISERVICES
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.certificatesigningrequests import CERTIFICATESIGNINGREQUESTS
 from uwernetes.apiserver.resources.csidrivers import CSIDRIVERS
@@ -27,4 +28,5 @@ RESOURCES: list[ResourceType] = [
     NETWORKPOLICIES,
     RUNTIMECLASSES,
     CERTIFICATESIGNINGREQUESTS,
+    APISERVICES,
 ]
