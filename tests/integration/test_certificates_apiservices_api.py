@@ -181,3 +181,62 @@ def test_apiservice_validation_and_columns(with_apiservices):
     row = next(line for line in with_apiservices.kubectl("get", "apiservice").stdout.splitlines()
                if line.startswith("v1.metrics.example.io"))
     assert row.split()[1:4] == ["kube-system/metrics", "False", "(MissingEndpoints)"]
+
+
+SVMS = "/apis/storagemigration.k8s.io/v1alpha1/storageversionmigrations"
+
+
+@pytest.fixture(scope="module")
+def svm_cluster(tmp_path_factory):
+    from conftest import start_thread_cluster
+
+    from uwernetes.features import FeatureGates
+
+    c, ts = start_thread_cluster(tmp_path_factory.mktemp("svm"), features=FeatureGates({"StorageVersionMigrator": True}))
+    try:
+        yield c
+    finally:
+        for client in c._clients:
+            client.close()
+        ts.stop()
+
+
+def svm(name: str, **resource) -> dict:
+    return {"apiVersion": "storagemigration.k8s.io/v1alpha1", "kind": "StorageVersionMigration",
+            "metadata": {"name": name}, "spec": {"resource": resource}}
+
+
+def test_storage_version_migrations_not_served_without_gate(cluster):
+    assert cluster.client().get(SVMS).status_code == 404
+
+
+def test_storage_version_migration_lifecycle(svm_cluster):
+    api = svm_cluster.client()
+    r = api.post(SVMS, json=svm("it-missing", group="apps"))
+    assert r.status_code == 422
+    assert r.json()["message"] == (
+        'StorageVersionMigration.storagemigration.k8s.io "it-missing" is invalid: [spec.resource.resource: '
+        "Required value: resource is required, spec.resource.version: Required value: version is required]")
+    created = api.post(SVMS, json=svm("it-cm", version="v1", resource="configmaps"))
+    assert created.status_code == 201, created.text
+    obj = created.json()
+    obj["spec"]["resource"]["resource"] = "secrets"
+    r = api.put(f"{SVMS}/it-cm", json=obj)
+    assert r.status_code == 422
+    assert r.json()["message"].endswith('resource: Invalid value: "secrets": field is immutable')
+    running = dict(created.json(), status={"resourceVersion": "12", "conditions": [
+        {"type": "Running", "status": "True", "lastUpdateTime": "2024-05-01T00:00:00Z", "reason": "StorageVersionMigrationInProgress"}]})
+    r = api.put(f"{SVMS}/it-cm/status", json=running)
+    assert r.status_code == 200, r.text
+    done = dict(r.json(), status={"resourceVersion": "13", "conditions": [
+        {"type": "Running", "status": "True", "lastUpdateTime": "2024-05-01T00:00:00Z", "reason": "R"},
+        {"type": "Succeeded", "status": "True", "lastUpdateTime": "2024-05-01T00:00:00Z", "reason": "S"}]})
+    r = api.put(f"{SVMS}/it-cm/status", json=done)
+    assert r.status_code == 422
+    assert [c["message"] for c in r.json()["details"]["causes"]] == [
+        'Invalid value: "13": resourceVersion cannot be updated',
+        "Invalid value: []storagemigration.MigrationCondition{...}: Running condition cannot be true when success "
+        "condition is true",
+    ]
+    out = svm_cluster.kubectl("get", "storageversionmigrations").stdout.splitlines()
+    assert [line.split() for line in out] == [["NAME", "RESOURCE"], ["it-cm", "configmaps.v1."]]

@@ -14,6 +14,7 @@ from uwernetes.apiserver.resources.networkpolicies import NETWORKPOLICIES
 from uwernetes.apiserver.resources.priorityclasses import PRIORITYCLASSES
 from uwernetes.apiserver.resources.runtimeclasses import RUNTIMECLASSES
 from uwernetes.apiserver.resources.storageclasses import STORAGECLASSES
+from uwernetes.apiserver.resources.storageversionmigrations import STORAGEVERSIONMIGRATIONS
 from uwernetes.apiserver.resources.volumeattachments import VOLUMEATTACHMENTS
 
 RESOURCES: list[ResourceType] = [
@@ -29,4 +30,5 @@ RESOURCES: list[ResourceType] = [
     RUNTIMECLASSES,
     CERTIFICATESIGNINGREQUESTS,
     APISERVICES,
+    STORAGEVERSIONMIGRATIONS,
 ]
