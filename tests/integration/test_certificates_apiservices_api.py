@@ -240,3 +240,13 @@ def test_storage_version_migration_lifecycle(svm_cluster):
     ]
     out = svm_cluster.kubectl("get", "storageversionmigrations").stdout.splitlines()
     assert [line.split() for line in out] == [["NAME", "RESOURCE"], ["it-cm", "configmaps.v1."]]
+
+
+def test_api_resources_short_names_and_subresources(cluster):
+    rows = [line.split() for line in cluster.kubectl("api-resources", "--api-group=certificates.k8s.io").stdout.splitlines()]
+    assert rows[1] == ["certificatesigningrequests", "csr", "certificates.k8s.io/v1", "false", "CertificateSigningRequest"]
+    rows = [line.split() for line in cluster.kubectl("api-resources", "--api-group=apiregistration.k8s.io").stdout.splitlines()]
+    assert rows[1] == ["apiservices", "apiregistration.k8s.io/v1", "false", "APIService"]
+    names = [r["name"] for r in cluster.client().get("/apis/certificates.k8s.io/v1").json()["resources"]]
+    assert names == ["certificatesigningrequests", "certificatesigningrequests/approval",
+                     "certificatesigningrequests/status"]
