@@ -288,3 +288,10 @@ def test_snapshot_crds_installed_at_start(cluster):
     header = cluster.kubectl("get", "vs", "-n", "default").stdout.splitlines()[0].split()
     assert header == ["NAME", "READYTOUSE", "SOURCEPVC", "SOURCESNAPSHOTCONTENT", "RESTORESIZE", "SNAPSHOTCLASS",
                       "SNAPSHOTCONTENT", "CREATIONTIME", "AGE"]
+
+
+def test_crd_group_version_gets_local_apiservice(cluster, widgets):
+    svc = cluster.client().get("/apis/apiregistration.k8s.io/v1/apiservices/v1.example.com")
+    assert svc.status_code == 200
+    conds = {c["type"]: c for c in svc.json()["status"]["conditions"]}
+    assert conds["Available"]["status"] == "True" and conds["Available"]["reason"] == "Local"

@@ -259,7 +259,10 @@ def test_printer_completions_and_duration():
 
 
 def test_catalogue():
-    kinds = [(r.group, r.kind) for r in catalogue.CORE_RESOURCES]
-    assert ("", "Pod") not in kinds
-    assert ("events.k8s.io", "Event") in kinds and ("batch", "Job") in kinds
+    kinds = [(r.group, r.version, r.kind) for r in catalogue.CORE_RESOURCES]
+    assert ("", "v1", "Pod") not in kinds
+    assert ("events.k8s.io", "v1", "Event") in kinds and ("batch", "v1", "Job") in kinds
     assert len(kinds) == len(set(kinds))
+    # One served version of a kind per group-version, and each plural names one kind.
+    plurals = {(r.group, r.plural): r.kind for r in catalogue.CORE_RESOURCES}
+    assert plurals[("autoscaling", "horizontalpodautoscalers")] == "HorizontalPodAutoscaler"

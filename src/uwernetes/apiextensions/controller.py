@@ -170,11 +170,23 @@ class CRDController:
                         return True
                     raise
         if condition_true(crd, "NamesAccepted") or condition_true(crd, "Established"):
+            before = {(r.group, r.version) for r in self.registry.resources}
             self._serve(crd)
             self._publish()
+            if {(r.group, r.version) for r in self.registry.resources} - before:
+                await self._register_apiservices()
         if crd["metadata"].get("deletionTimestamp"):
             return await self._finalize(crd)
         return True
+
+    async def _register_apiservices(self) -> None:
+        """A new group/version gets its local APIService, as upstream's autoregister does."""
+        from uwernetes.apiserver.resources.apiservices import bootstrap_apiservices
+
+        try:
+            await bootstrap_apiservices(self.registry)
+        except Exception:
+            log.exception("registering APIServices")
 
     async def _finalize(self, crd: Obj) -> bool:
         """Delete every instance, then drop the cleanup finalizer (the CRD then goes)."""

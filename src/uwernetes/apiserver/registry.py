@@ -101,6 +101,7 @@ class Registry:
         self.validating: list[AdmissionHook] = []
         # Stateful allocators (service IPs, node ports) hook in per resource.
         self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[None]]] = {}
+        self._key_locks: dict[str, _KeyLock] = {}
 
     # --- the served set (custom resources come and go) ---
 
@@ -457,6 +458,35 @@ class Registry:
         create_missing: Callable[[], Obj] | None = None,
     ) -> tuple[Obj, bool]:
         key = rt.key(namespace, name)
+        # Writers of one object take turns here: concurrent patches of a hot object would
+        # otherwise all compute from the same version and all but one retry, over and over.
+        lock = self._key_locks.get(key)
+        if lock is None:
+            lock = self._key_locks[key] = _KeyLock()
+        lock.users += 1
+        try:
+            async with lock.lock:
+                return await self._guarded_update_locked(
+                    rt, namespace, name, key, mutate, ctx, field_manager, subresource, body_obj, create_missing
+                )
+        finally:
+            lock.users -= 1
+            if not lock.users:
+                self._key_locks.pop(key, None)
+
+    async def _guarded_update_locked(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        name: str,
+        key: str,
+        mutate: Callable[[Obj], Awaitable[Obj]],
+        ctx: Context,
+        field_manager: str,
+        subresource: str,
+        body_obj: Obj | None,
+        create_missing: Callable[[], Obj] | None,
+    ) -> tuple[Obj, bool]:
         for _attempt in range(_UPDATE_RETRIES):
             entry = await self._current(rt, key)
             if entry is None:
@@ -669,6 +699,14 @@ class Registry:
 
         await asyncio.gather(*(one(i) for i in items))
         return out
+
+
+class _KeyLock:
+    __slots__ = ("lock", "users")
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()
+        self.users = 0
 
 
 def _without_rv(obj: Obj) -> Obj:

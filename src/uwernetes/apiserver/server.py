@@ -156,6 +156,9 @@ class RunningServer:
         await snapshot_crds.install(registry)
         crds = CRDController(app, registry)
         await crds.start()
+        from uwernetes.apiserver.resources.apiservices import bootstrap_apiservices
+
+        await bootstrap_apiservices(registry)
         app.ready = True
         ssl_kwargs: dict[str, Any] = {}
         if cfg.tls:

@@ -9,6 +9,7 @@ comparisons (`requests <= limits`) are exact, like upstream's inf.Dec arithmetic
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from fractions import Fraction
@@ -105,6 +106,13 @@ def parse(text: Any) -> Quantity:
         raise QuantityError(ERR_FORMAT_WRONG)
     if not isinstance(text, str):
         text = repr(text) if isinstance(text, float) else str(text)
+    return _parse_text(text)
+
+
+# Pods repeat the same few quantity strings in every container; Quantity is immutable, so parsed
+# values are shared.
+@functools.lru_cache(maxsize=8192)
+def _parse_text(text: str) -> Quantity:
     text = text.strip()
     if not text:
         raise QuantityError(ERR_FORMAT_WRONG)
@@ -164,12 +172,29 @@ def _canonical(value: Fraction, fmt: str) -> str:
 
 def canonicalize(text: Any) -> str:
     """The string the API server stores and returns for a quantity (`0.5` -> `500m`)."""
+    if isinstance(text, str):
+        return _canonical_text(text)
+    return str(parse(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical_text(text: str) -> str:
     return str(parse(text))
 
 
 def round_up_milli(text: Any) -> str:
     """SetDefaults_ResourceList: round up to milli scale (`1n` cpu -> `1m`), then canonicalize."""
-    q = parse(text)
+    if isinstance(text, str):
+        return _round_up_milli_text(text)
+    return _round_up_milli(parse(text))
+
+
+@functools.lru_cache(maxsize=8192)
+def _round_up_milli_text(text: str) -> str:
+    return _round_up_milli(parse(text))
+
+
+def _round_up_milli(q: Quantity) -> str:
     v = q.value
     if v:
         v = Fraction(math.ceil(abs(v) * 1000), 1000) * (1 if v > 0 else -1)

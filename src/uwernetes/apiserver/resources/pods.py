@@ -371,7 +371,7 @@ def validate_pod_update(new: Obj, old: Obj, opts: podspec.PodValidationOptions |
     errs.extend(
         validate_only_deleted_scheduling_gates(new_spec.get("schedulingGates") or [], old_spec.get("schedulingGates") or [], sp.child("schedulingGates"))
     )
-    if semantic(new_spec) == semantic(old_spec):
+    if new_spec == old_spec:
         return errs
     if get_pod_qos(old) != compute_pod_qos(new):
         errs.append(field.invalid("metadata", (new.get("status") or {}).get("qosClass", ""), "Pod QoS is immutable"))
@@ -387,7 +387,7 @@ def validate_pod_update(new: Obj, old: Obj, opts: podspec.PodValidationOptions |
         munged["terminationGracePeriodSeconds"] = old_tgps
     if old_spec.get("schedulingGates"):
         errs.extend(_munge_gated(munged, old_spec, sp))
-    if semantic(munged) != semantic(old_spec):
+    if munged != old_spec and semantic(munged) != semantic(old_spec):
         fields = list(UPDATABLE_FIELDS)
         if podspec.gate_enabled(opts.features, "InPlacePodVerticalScaling"):
             fields.append(RESOURCES_UPDATABLE)
