@@ -21,11 +21,14 @@ def uwe(tmp_path_factory) -> Iterator[Cluster]:
     try:
         yield cluster
     finally:
+        # Open keep-alive connections would hold up the server's graceful shutdown.
+        for client in cluster._clients:
+            client.close()
         pc.stop()
 
 
-def crd_manifest(group: str, kind: str, plural: str, scope: str = "Namespaced") -> dict:
-    """A one-version CRD with a status subresource and a permissive spec/status schema."""
+def crd_manifest(group: str, kind: str, plural: str, scope: str = "Namespaced", status_subresource: bool = True) -> dict:
+    """A one-version CRD with a permissive spec/status schema (and a status subresource unless told)."""
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
@@ -36,7 +39,7 @@ def crd_manifest(group: str, kind: str, plural: str, scope: str = "Namespaced") 
             "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": f"{kind}List"},
             "versions": [{
                 "name": "v1", "served": True, "storage": True,
-                "subresources": {"status": {}},
+                "subresources": {"status": {}} if status_subresource else {},
                 "schema": {"openAPIV3Schema": {
                     "type": "object",
                     "properties": {
