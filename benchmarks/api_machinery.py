@@ -73,6 +73,13 @@ def _kubectl(args: argparse.Namespace, s: Server, *cmd: str, cache: Path) -> sub
                           capture_output=True, text=True, timeout=600)
 
 
+def _children_cpu() -> float:
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def phase_apply(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
     print(f"apply: kubectl apply of a {args.objects}-object manifest", flush=True)
     with Server(args.uwe, tmp / "apply", extra=args.up).start() as s:
@@ -80,21 +87,25 @@ def phase_apply(args: argparse.Namespace, rep: Report, tmp: Path) -> None:
         cache = tmp / "kubectl-cache"
         # Warm kubectl's discovery and OpenAPI caches once, as a user's would be.
         _kubectl(args, s, "get", "ns", cache=cache)
-        for mode, flags in (("client-side", ()), ("server-side", ("--server-side",))):
-            ns = f"bench-{mode}"
+        # kubectl checks, per object, that the server supports fieldValidation by parsing the
+        # group-version's OpenAPI document again; --validate=false shows what is left without it.
+        modes = (("client-side", ()), ("server-side", ("--server-side",)),
+                 ("server-side, --validate=false", ("--server-side", "--validate=false")))
+        for mode, flags in modes:
+            ns = "bench-" + mode.split(",")[0] + ("-novalidate" if "validate" in mode else "")
             _kubectl(args, s, "create", "namespace", ns, cache=cache)
             path = tmp / f"{ns}.yaml"
             path.write_text(manifest(ns, args.objects))
-            cpu0, t0 = s.cpu(), time.monotonic()
+            cpu0, t0, k0 = s.cpu(), time.monotonic(), _children_cpu()
             proc = _kubectl(args, s, "apply", *flags, "-f", str(path), cache=cache)
-            wall, cpu = time.monotonic() - t0, s.cpu() - cpu0
+            wall, cpu, kcpu = time.monotonic() - t0, s.cpu() - cpu0, _children_cpu() - k0
             if proc.returncode != 0:
                 raise RuntimeError(f"kubectl apply {mode} failed: {proc.stderr[-2000:]}")
             applied = sum(1 for line in proc.stdout.splitlines() if line.strip())
-            target = "<= 3 s" if mode == "server-side" else ""
-            met = wall <= 3.0 if mode == "server-side" else None
+            target = "<= 3 s" if mode.startswith("server-side") else ""
+            met = wall <= 3.0 if mode.startswith("server-side") else None
             rep.add(f"apply {mode}: {applied} objects, kubectl end to end", wall, "s", target, met,
-                    f"{applied / wall:,.0f} objects/s")
+                    f"{applied / wall:,.0f} objects/s; kubectl's own CPU {kcpu:.1f} s")
             rep.add(f"apply {mode}: server CPU per object", cpu / max(applied, 1) * 1000, "ms", "",
                     None, f"server CPU {cpu:.2f} s in total")
             # The second apply of an unchanged manifest: what re-running a deploy costs.

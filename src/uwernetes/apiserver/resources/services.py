@@ -11,6 +11,7 @@ users who pick their own values, and never hands out the first address (the `kub
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from datetime import datetime
 from typing import Any
 
@@ -218,7 +219,7 @@ def allocate_cluster_ip(
     base = int(net.network_address) + 1
     static = _static_band(size, 16, 256, 16)
     # Upper band first, then the lower one; offset 0 (the kubernetes service) is skipped.
-    for offset in (*range(static, size), *range(1, min(static, size))):
+    for offset in itertools.chain(range(static, size), range(1, min(static, size))):
         candidate = str(ipaddress.ip_address(base + offset))
         if candidate not in used:
             return candidate
