@@ -12,6 +12,7 @@ import json
 import textwrap
 
 import pytest
+from kubeutil import wait_for
 from python_ecosystem import uwe  # noqa: F401  (module-scoped `uwe up` fixture)
 
 pytest.importorskip("kubernetes")
@@ -100,6 +101,59 @@ def test_create_from_yaml_existing_objects_fail_with_409(api, created, tmp_path)
     with pytest.raises(utils.FailToCreateError) as exc:
         utils.create_from_yaml(api, str(path), namespace=NS)
     assert [e.status for e in exc.value.api_exceptions] == [409, 409, 409, 409]
+
+
+CRD = textwrap.dedent("""\
+    apiVersion: apiextensions.k8s.io/v1
+    kind: CustomResourceDefinition
+    metadata: {name: gizmos.k8s.example.com}
+    spec:
+      group: k8s.example.com
+      scope: Namespaced
+      names: {plural: gizmos, singular: gizmo, kind: Gizmo}
+      versions:
+      - name: v1
+        served: true
+        storage: true
+        schema:
+          openAPIV3Schema:
+            type: object
+            properties:
+              spec:
+                type: object
+                properties:
+                  size: {type: integer, default: 1}
+    """)
+
+APPLIED = textwrap.dedent("""\
+    apiVersion: k8s.example.com/v1
+    kind: Gizmo
+    metadata: {name: g1}
+    spec: {}
+    ---
+    apiVersion: v1
+    kind: ConfigMap
+    metadata: {name: second}
+    data: {b: "2", c: "3"}
+    """)
+
+
+def test_create_from_yaml_with_apply_takes_custom_resources_and_existing_objects(api, created, tmp_path):
+    (tmp_path / "crd.yaml").write_text(CRD)
+    [[crd]] = utils.create_from_yaml(api, str(tmp_path / "crd.yaml"))
+    assert type(crd).__name__ == "V1CustomResourceDefinition"
+    ext = client.ApiextensionsV1Api(api)
+    wait_for(lambda: any(c.type == "Established" and c.status == "True"
+                         for c in ext.read_custom_resource_definition("gizmos.k8s.example.com").status.conditions or []),
+             what="the gizmos CRD to be established")
+    # apply=True goes through the DynamicClient (discovery) and server-side apply.
+    (tmp_path / "applied.yaml").write_text(APPLIED)
+    [[gizmo], [cm]] = utils.create_from_yaml(api, str(tmp_path / "applied.yaml"), namespace=NS, apply=True)
+    assert (gizmo.metadata.namespace, gizmo.spec.size) == (NS, 1), "the CRD's schema default applies"
+    assert cm.data.to_dict() == {"b": "2", "c": "3"}  # dynamic ResourceFields, not models
+    assert ("python-client", "Apply") in [(m.manager, m.operation) for m in cm.metadata.managedFields]
+    custom = client.CustomObjectsApi(api)
+    assert custom.get_namespaced_custom_object("k8s.example.com", "v1", NS, "gizmos", "g1")["spec"] == {"size": 1}
 
 
 def test_patch_types_on_a_deployment_seen_by_a_typed_watch(api, created):
