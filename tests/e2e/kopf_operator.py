@@ -1,8 +1,8 @@
 """A small kopf operator for the `widgets.eco.example.com` CRD, run by the e2e tests as
 `python -m kopf run tests/e2e/kopf_operator.py --namespace=...` with KUBECONFIG set.
 
-Each Widget gets a ConfigMap `<name>-data` holding its spec's `message`; the handlers patch the
-Widget's status and post events; deleting a Widget removes its ConfigMap and records a
+Each Widget gets a ConfigMap `<name>-data` holding its spec's `message` (after `spec.failures`
+failed attempts, which kopf retries); the handlers patch the Widget's status and post events; deleting a Widget removes its ConfigMap and records a
 `<name>-farewell` ConfigMap before kopf releases its finalizer.
 """
 
@@ -28,7 +28,10 @@ def configure(settings: kopf.OperatorSettings, **_) -> None:
 
 
 @kopf.on.create(GROUP, VERSION, PLURAL, backoff=0.5)
-def create_fn(body, spec, name, namespace, patch, logger, **_) -> dict:
+def create_fn(body, spec, name, namespace, patch, logger, retry, **_) -> dict:
+    # `failures` makes the first attempts fail: kopf keeps its retry state in the status meanwhile.
+    if retry < spec.get("failures", 0):
+        raise kopf.TemporaryError(f"attempt {retry} fails on purpose", delay=0.1)
     cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"{name}-data"},
           "data": {"message": spec.get("message", "")}}
     kopf.adopt(cm, owner=body)
@@ -36,7 +39,7 @@ def create_fn(body, spec, name, namespace, patch, logger, **_) -> dict:
     patch.status["phase"] = "Ready"
     kopf.info(body, reason="ConfigMapCreated", message=f"created {name}-data")
     logger.info("created %s-data", name)
-    return {"configmap": f"{name}-data"}
+    return {"configmap": f"{name}-data", "retries": retry}
 
 
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec.message", backoff=0.5)

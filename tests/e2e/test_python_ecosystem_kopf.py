@@ -62,9 +62,9 @@ def api(uwe):  # noqa: F811
     return c
 
 
-def widget(name: str, message: str) -> dict:
+def widget(name: str, message: str, **spec) -> dict:
     return {"apiVersion": "eco.example.com/v1", "kind": "Widget", "metadata": {"name": name},
-            "spec": {"message": message}}
+            "spec": {"message": message, **spec}}
 
 
 def get_json(api, path: str) -> dict | None:
@@ -86,7 +86,8 @@ def test_handlers_finalizer_status_and_events(api, uwe, tmp_path):  # noqa: F811
     op = Kopf(uwe.kubeconfig, tmp_path / "kopf.log", f"--namespace={ns}", "--standalone")
     try:
         widgets = WIDGETS.format(ns=ns)
-        r = api.post(widgets, json=widget("w1", "hello"))
+        # The first two attempts of the create handler fail; kopf retries them.
+        r = api.post(widgets, json=widget("w1", "hello", failures=2))
         assert r.status_code == 201, r.text
         uid = r.json()["metadata"]["uid"]
 
@@ -98,9 +99,10 @@ def test_handlers_finalizer_status_and_events(api, uwe, tmp_path):  # noqa: F811
         w = wait_for(lambda: (w := get_json(api, f"{widgets}/w1")) and w.get("status", {}).get("phase") and w,
                      what="the status patch")
         assert w["metadata"]["finalizers"] == [FINALIZER]
-        assert "kopf.zalando.org/last-handled-configuration" in w["metadata"]["annotations"]
+        # kopf's retry state (kept in an annotation meanwhile) is gone: a null merge patch removed it.
+        assert set(w["metadata"]["annotations"]) == {"kopf.zalando.org/last-handled-configuration"}
         assert w["status"]["phase"] == "Ready"
-        assert w["status"]["create_fn"] == {"configmap": "w1-data"}
+        assert w["status"]["create_fn"] == {"configmap": "w1-data", "retries": 2}
         assert w["metadata"]["generation"] == 1, "status patches go through /status and leave the generation"
         [created] = wait_for(lambda: [e for e in events_for(api, ns, "w1") if e["reason"] == "ConfigMapCreated"],
                              what="kopf's event")
@@ -137,6 +139,7 @@ def test_handlers_finalizer_status_and_events(api, uwe, tmp_path):  # noqa: F811
         code = op.stop()
     assert code == 0, op.output()
     assert "Traceback" not in op.output(), op.output()
+    assert op.output().count("failed temporarily: attempt") == 2
 
 
 def test_peering(api, uwe, tmp_path):  # noqa: F811
