@@ -156,6 +156,15 @@ def test_create_from_yaml_with_apply_takes_custom_resources_and_existing_objects
     assert custom.get_namespaced_custom_object("k8s.example.com", "v1", NS, "gizmos", "g1")["spec"] == {"size": 1}
 
 
+def test_delete_collection_by_label(api, created):
+    core = client.CoreV1Api(api)
+    for i, group in enumerate("aab"):
+        core.create_namespaced_config_map(NS, client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=f"dc{i}", labels={"grp": group})))
+    core.delete_collection_namespaced_config_map(NS, label_selector="grp=a")
+    assert [c.metadata.name for c in core.list_namespaced_config_map(NS, label_selector="grp").items] == ["dc2"]
+
+
 def test_patch_types_on_a_deployment_seen_by_a_typed_watch(api, created):
     apps = client.AppsV1Api(api)
     rv = apps.read_namespaced_deployment("web", NS).metadata.resource_version

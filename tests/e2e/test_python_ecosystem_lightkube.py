@@ -126,6 +126,8 @@ def test_crd_established_then_generic_resources(lk):
                                          "metadata": {"name": "g2", "namespace": NS}, "spec": {"size": 1}}))
     assert applied.spec == {"size": 1}
     assert sorted(x.metadata.name for x in lk.list(Gadget, namespace=NS)) == ["g1", "g2"]
+    lk.deletecollection(Gadget, namespace=NS)
+    assert list(lk.list(Gadget, namespace=NS)) == []
 
 
 def test_watch_and_deletecollection(lk):
