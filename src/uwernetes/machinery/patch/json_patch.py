@@ -9,7 +9,8 @@ k8s.io/apiserver `pkg/endpoints/handlers/patch.go`:
 - more than 10000 operations: 413;
 - any failure while applying (a failed `test`, a missing path, a bad index, an unknown op): 422
   with reason Invalid and the fixed text of `NewGenericServerResponse`, which drops evanphx's
-  message; the message is kept on the exception's `__cause__` for logs.
+  message (the message is kept on the exception's `__cause__` for logs) and always sets
+  `details`, empty here (no group, kind, name or causes), so clients see `"details":{}`.
 
 Quirks kept from evanphx v4: `replace` of a missing object key adds it, negative array indices
 count from the end, `copy` from a missing object key copies null, `add` without `value` adds null,
@@ -47,7 +48,7 @@ class JsonPatchError(Exception):
 
 def rejected() -> errors.StatusError:
     """`NewGenericServerResponse(422, ...)`: what clients see for any apply failure."""
-    return errors.StatusError(422, "Invalid", "the server rejected our request due to an error in our request")
+    return errors.StatusError(422, "Invalid", "the server rejected our request due to an error in our request", {})
 
 
 def apply_json_patch(doc: dict, patch: Any) -> dict:
