@@ -31,29 +31,87 @@ _MAP = "map"
 _SET = "set"
 
 
-_RESOLVED: dict[int, tuple[dict, dict]] = {}
+class _Type:
+    """What the walks need to know about one schema node, looked up once instead of per value.
+
+    `none` stands for "no schema" (node None). Children are compiled lazily because schemas are
+    recursive (JSONSchemaProps)."""
+
+    __slots__ = ("atomic_map", "extra", "kids", "kind", "keys", "node", "none", "open", "props", "resolved",
+                 "_extra_t", "_items_t")
+
+    def __init__(self, node: dict | None) -> None:
+        self.node = node
+        self.none = node is None
+        self.kids: dict[str, _Type] = {}
+        self._extra_t: _Type | None = None
+        self._items_t: _Type | None = None
+        if node is None:
+            self.resolved = None
+            self.props = None
+            self.extra = None
+            self.kind, self.keys = _ATOMIC, ()
+            self.atomic_map = False
+            self.open = True
+            return
+        r = schemas.resolve(node)
+        self.resolved = r
+        props = r.get("properties")
+        self.props = props or None
+        extra = r.get("additionalProperties")
+        self.extra = extra if isinstance(extra, dict) else None
+        self.kind, self.keys = _list_kind(node, r)
+        self.atomic_map = node.get("x-kubernetes-map-type") == _ATOMIC or r.get("x-kubernetes-map-type") == _ATOMIC
+        # Objects whose unknown keys upstream's typed conversion accepts.
+        self.open = not props or bool(r.get("x-kubernetes-preserve-unknown-fields")) or self.extra is not None
+
+    def child(self, name: str) -> tuple[_Type, bool]:
+        """(type of field `name`, whether it is a declared struct field)."""
+        props = self.props
+        if props is not None and name in props:
+            t = self.kids.get(name)
+            if t is None:
+                t = self.kids[name] = _compile(props[name])
+            return t, True
+        return self.extra_t, False
+
+    @property
+    def extra_t(self) -> _Type:
+        t = self._extra_t
+        if t is None:
+            t = self._extra_t = _compile(self.extra)
+        return t
+
+    @property
+    def items_t(self) -> _Type:
+        t = self._items_t
+        if t is None:
+            it = self.resolved.get("items") if self.resolved is not None else None
+            t = self._items_t = _compile(it if isinstance(it, dict) else None)
+        return t
 
 
-def _resolved(node: dict | None) -> dict | None:
+_NONE = _Type(None)
+_COMPILED: dict[int, _Type] = {}
+
+
+def _compile(node: dict | None) -> _Type:
     # Memoized by identity (checked, so a recycled id never returns a stale node): applies walk
     # the same schema nodes thousands of times.
     if node is None:
-        return None
-    hit = _RESOLVED.get(id(node))
-    if hit is not None and hit[0] is node:
-        return hit[1]
-    out = schemas.resolve(node)
-    if len(_RESOLVED) > 50_000:
-        _RESOLVED.clear()
-    _RESOLVED[id(node)] = (node, out)
-    return out
+        return _NONE
+    t = _COMPILED.get(id(node))
+    if t is not None and t.node is node:
+        return t
+    t = _Type(node)
+    if len(_COMPILED) > 50_000:
+        _COMPILED.clear()
+    _COMPILED[id(node)] = t
+    return t
 
 
-def list_kind(node: dict | None) -> tuple[str, tuple[str, ...]]:
-    """(relationship, map keys) of a list schema node; atomic when nothing says otherwise."""
-    if node is None:
-        return _ATOMIC, ()
-    for n in (node, _resolved(node)):
+def _list_kind(node: dict, resolved: dict) -> tuple[str, tuple[str, ...]]:
+    for n in (node, resolved):
         lt = n.get("x-kubernetes-list-type")
         if lt == "map":
             return _MAP, tuple(n.get("x-kubernetes-list-map-keys") or ())
@@ -66,31 +124,14 @@ def list_kind(node: dict | None) -> tuple[str, tuple[str, ...]]:
     return _ATOMIC, ()
 
 
+def list_kind(node: dict | None) -> tuple[str, tuple[str, ...]]:
+    """(relationship, map keys) of a list schema node; atomic when nothing says otherwise."""
+    t = _compile(node)
+    return t.kind, t.keys
+
+
 def map_atomic(node: dict | None) -> bool:
-    if node is None:
-        return False
-    return node.get("x-kubernetes-map-type") == _ATOMIC or _resolved(node).get("x-kubernetes-map-type") == _ATOMIC
-
-
-def _child(node: dict | None, name: str) -> tuple[dict | None, bool]:
-    """(schema of field `name`, whether it is a declared struct field)."""
-    if node is None:
-        return None, False
-    r = _resolved(node)
-    props = r.get("properties")
-    if props and name in props:
-        return props[name], True
-    extra = r.get("additionalProperties")
-    if isinstance(extra, dict):
-        return extra, False
-    return None, False
-
-
-def _items(node: dict | None) -> dict | None:
-    if node is None:
-        return None
-    it = _resolved(node).get("items")
-    return it if isinstance(it, dict) else None
+    return _compile(node).atomic_map
 
 
 def item_element(item: Any, kind: str, keys: tuple[str, ...]) -> str:
@@ -110,32 +151,47 @@ def item_element(item: Any, kind: str, keys: tuple[str, ...]) -> str:
 def to_set(value: Any, node: dict | None, prefix: Path = (), out: FieldSet | None = None) -> FieldSet:
     """The fields of value (upstream's ToFieldSet): leaves, list items, atomic values, empty maps."""
     out = set() if out is None else out
+    _to_set(value, _compile(node), prefix, out)
+    return out
+
+
+def _to_set(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
     if isinstance(value, dict):
-        if map_atomic(node):
+        if t.atomic_map:
             out.add(prefix)
-            return out
+            return
         for k, v in value.items():
-            sub, declared = _child(node, k)
+            sub, declared = t.child(k)
             p = (*prefix, "f:" + k)
-            if v is None or (isinstance(v, dict) and not v) or not declared:
-                out.add(p)
-            to_set(v, sub, p, out)
-        return out
+            if isinstance(v, dict):
+                if not v or not declared:
+                    out.add(p)
+                _to_set(v, sub, p, out)
+            elif isinstance(v, list):
+                if not declared:
+                    out.add(p)
+                _to_set(v, sub, p, out)
+            else:
+                out.add(p)  # a leaf (null included)
+        return
     if isinstance(value, list):
-        kind, keys = list_kind(node)
+        kind = t.kind
         if kind == _ATOMIC:
             out.add(prefix)
-            return out
-        elem = _items(node)
-        for item in value:
-            p = (*prefix, item_element(item, kind, keys))
-            if kind == _MAP:
-                to_set(item, elem, p, out)
-            out.add(p)
-        return out
+            return
+        keys = t.keys
+        if kind == _MAP:
+            elem = t.items_t
+            for item in value:
+                p = (*prefix, item_element(item, kind, keys))
+                _to_set(item, elem, p, out)
+                out.add(p)
+        else:
+            for item in value:
+                out.add((*prefix, item_element(item, kind, keys)))
+        return
     if prefix:
         out.add(prefix)
-    return out
 
 
 def strip(obj: dict, include_status: bool) -> dict:
@@ -150,14 +206,14 @@ def strip(obj: dict, include_status: bool) -> dict:
     return out
 
 
-def _subtree(value: Any, node: dict | None, prefix: Path, out: FieldSet) -> None:
+def _subtree(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
     """Every path in a value, intermediate maps included (what an added or removed subtree covers)."""
     out.add(prefix)
-    to_set(value, node, prefix, out)
-    if isinstance(value, dict) and not map_atomic(node):
+    _to_set(value, t, prefix, out)
+    if isinstance(value, dict) and not t.atomic_map:
         for k, v in value.items():
             if isinstance(v, dict | list):
-                _subtree(v, _child(node, k)[0], (*prefix, "f:" + k), out)
+                _subtree(v, t.child(k)[0], (*prefix, "f:" + k), out)
 
 
 def _index(items: list, kind: str, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -171,16 +227,16 @@ def compare(old: Any, new: Any, node: dict | None, prefix: Path = ()) -> tuple[F
     """(modified or added paths, removed paths) going from old to new."""
     changed: FieldSet = set()
     removed: FieldSet = set()
-    _compare(old, new, node, prefix, changed, removed)
+    _compare(old, new, _compile(node), prefix, changed, removed)
     return changed, removed
 
 
-def _compare(old: Any, new: Any, node: dict | None, prefix: Path, changed: FieldSet, removed: FieldSet) -> None:
+def _compare(old: Any, new: Any, t: _Type, prefix: Path, changed: FieldSet, removed: FieldSet) -> None:
     if old == new:
         return
-    if isinstance(old, dict) and isinstance(new, dict) and not map_atomic(node):
+    if isinstance(old, dict) and isinstance(new, dict) and not t.atomic_map:
         for k, v in new.items():
-            sub = _child(node, k)[0]
+            sub = t.child(k)[0]
             p = (*prefix, "f:" + k)
             if k in old:
                 _compare(old[k], v, sub, p, changed, removed)
@@ -188,12 +244,13 @@ def _compare(old: Any, new: Any, node: dict | None, prefix: Path, changed: Field
                 _subtree(v, sub, p, changed)
         for k, v in old.items():
             if k not in new:
-                _subtree(v, _child(node, k)[0], (*prefix, "f:" + k), removed)
+                _subtree(v, t.child(k)[0], (*prefix, "f:" + k), removed)
         return
     if isinstance(old, list) and isinstance(new, list):
-        kind, keys = list_kind(node)
+        kind = t.kind
         if kind != _ATOMIC:
-            elem = _items(node) if kind == _MAP else None
+            keys = t.keys
+            elem = t.items_t if kind == _MAP else _NONE
             oi, ni = _index(old, kind, keys), _index(new, kind, keys)
             for pe, item in ni.items():
                 p = (*prefix, pe)
@@ -207,26 +264,36 @@ def _compare(old: Any, new: Any, node: dict | None, prefix: Path, changed: Field
             return
     changed.add(prefix)
     if isinstance(new, dict | list):
-        to_set(new, node, prefix, changed)
+        _to_set(new, t, prefix, changed)
 
 
 def merge(live: Any, config: Any, node: dict | None) -> Any:
     """The applied configuration merged into the live value (config wins on leaves).
 
     The result shares structure with `config`: pass a copy the caller will not reuse."""
-    if isinstance(live, dict) and isinstance(config, dict) and not map_atomic(node):
-        out = dict(live)
-        for k, v in config.items():
-            out[k] = merge(live[k], v, _child(node, k)[0]) if k in live else v
-        return out
-    if isinstance(live, list) and isinstance(config, list):
-        kind, keys = list_kind(node)
+    return _merge(live, config, _compile(node))
+
+
+def _merge(live: Any, config: Any, t: _Type) -> Any:
+    if isinstance(config, dict):
+        if isinstance(live, dict) and not t.atomic_map:
+            out = dict(live)
+            for k, v in config.items():
+                # Only containers merge; a config leaf replaces whatever is live.
+                if k in live and isinstance(v, dict | list):
+                    out[k] = _merge(live[k], v, t.child(k)[0])
+                else:
+                    out[k] = v
+            return out
+        return config
+    if isinstance(config, list) and isinstance(live, list):
+        kind = t.kind
         if kind != _ATOMIC:
-            return _merge_list(live, config, kind, keys, _items(node) if kind == _MAP else None)
+            return _merge_list(live, config, kind, t.keys, t.items_t if kind == _MAP else _NONE)
     return config
 
 
-def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem: dict | None) -> list:
+def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem: _Type) -> list:
     # Order as upstream: items only in live keep their place, shared items follow the config's
     # order, new items come where the config puts them.
     lkeys = [item_element(i, kind, keys) for i in live]
@@ -234,33 +301,35 @@ def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem
     lmap = dict(zip(lkeys, live, strict=True))
     cmap = dict(zip(ckeys, config, strict=True))
     shared = [k for k in ckeys if k in lmap]
+    shared.reverse()  # consumed from the end: the next shared key is shared[-1]
     out: list = []
     done: set[str] = set()
     li = ci = 0
+    nl, nc = len(lkeys), len(ckeys)
 
     def take(k: str) -> None:
         done.add(k)
-        out.append(merge(lmap[k], cmap[k], elem) if k in lmap else cmap[k])
-        if shared and shared[0] == k:
-            shared.pop(0)
+        out.append(_merge(lmap[k], cmap[k], elem) if k in lmap else cmap[k])
+        if shared and shared[-1] == k:
+            shared.pop()
 
-    while li < len(lkeys) or ci < len(ckeys):
-        if li < len(lkeys) and ci < len(ckeys) and lkeys[li] == ckeys[ci]:
+    while li < nl or ci < nc:
+        if li < nl and ci < nc and lkeys[li] == ckeys[ci]:
             if lkeys[li] not in done:
                 take(lkeys[li])
             li += 1
             ci += 1
             continue
-        if li < len(lkeys):
+        if li < nl:
             k = lkeys[li]
             if k not in cmap:
                 out.append(live[li])
                 li += 1
                 continue
-            if k in done or (shared and shared[0] != k):
+            if k in done or (shared and shared[-1] != k):
                 li += 1
                 continue
-        if ci < len(ckeys):
+        if ci < nc:
             if ckeys[ci] not in done:
                 take(ckeys[ci])
             ci += 1
@@ -275,12 +344,12 @@ def remove(obj: Any, paths: FieldSet, keep: FieldSet, node: dict | None) -> Any:
         return obj
     kept_prefixes = {p[:i] for p in keep for i in range(len(p) + 1)}
     todo_prefixes = {p[:i] for p in paths for i in range(len(p))}
-    return _remove(obj, paths, todo_prefixes, kept_prefixes, node, (), ())
+    return _remove(obj, paths, todo_prefixes, kept_prefixes, _compile(node), (), ())
 
 
-def _remove(value: Any, paths: FieldSet, todo: FieldSet, kept: FieldSet, node: dict | None,
+def _remove(value: Any, paths: FieldSet, todo: FieldSet, kept: FieldSet, t: _Type,
             prefix: Path, protect: tuple[str, ...]) -> Any:
-    if isinstance(value, dict) and not map_atomic(node):
+    if isinstance(value, dict) and not t.atomic_map:
         out = {}
         for k, v in value.items():
             p = (*prefix, "f:" + k)
@@ -289,7 +358,7 @@ def _remove(value: Any, paths: FieldSet, todo: FieldSet, kept: FieldSet, node: d
             elif p in paths and p not in kept:
                 continue
             elif p in todo:
-                sub = _remove(v, paths, todo, kept, _child(node, k)[0], p, ())
+                sub = _remove(v, paths, todo, kept, t.child(k)[0], p, ())
                 if isinstance(sub, dict) and not sub and v and p not in kept:
                     continue  # emptied by pruning and nobody owns it
                 out[k] = sub
@@ -297,10 +366,11 @@ def _remove(value: Any, paths: FieldSet, todo: FieldSet, kept: FieldSet, node: d
                 out[k] = v
         return out
     if isinstance(value, list):
-        kind, keys = list_kind(node)
+        kind = t.kind
         if kind == _ATOMIC:
             return value
-        elem = _items(node) if kind == _MAP else None
+        keys = t.keys
+        elem = t.items_t if kind == _MAP else _NONE
         out_list = []
         for item in value:
             p = (*prefix, item_element(item, kind, keys))
@@ -382,32 +452,39 @@ def _go_value(v: Any) -> str:
 
 def undeclared(value: Any, node: dict | None, prefix: Path = ()) -> Path | None:
     """The first field the schema does not declare (upstream's typed conversion rejects it), or None."""
-    if node is None:
+    return _undeclared(value, _compile(node), prefix)
+
+
+def _undeclared(value: Any, t: _Type, prefix: Path) -> Path | None:
+    if t.none:
         return None
-    r = _resolved(node)
     if isinstance(value, dict):
-        props = r.get("properties")
-        if not props or r.get("x-kubernetes-preserve-unknown-fields") or isinstance(r.get("additionalProperties"), dict):
-            extra = r.get("additionalProperties")
-            if isinstance(extra, dict) and not props:
+        if t.open:
+            if t.extra is not None and t.props is None:
+                extra = t.extra_t
                 for k, v in value.items():
-                    found = undeclared(v, extra, (*prefix, "f:" + k))
-                    if found is not None:
-                        return found
+                    if isinstance(v, dict | list):
+                        found = _undeclared(v, extra, (*prefix, "f:" + k))
+                        if found is not None:
+                            return found
             return None
+        props = t.props
         for k, v in value.items():
             if k not in props:
                 return (*prefix, "f:" + k)
-            found = undeclared(v, props[k], (*prefix, "f:" + k))
-            if found is not None:
-                return found
+            if isinstance(v, dict | list):
+                found = _undeclared(v, t.child(k)[0], (*prefix, "f:" + k))
+                if found is not None:
+                    return found
         return None
     if isinstance(value, list):
-        kind, keys = list_kind(node)
-        elem = _items(node)
+        kind, keys = t.kind, t.keys
+        elem = t.items_t
         for i, item in enumerate(value):
+            if not isinstance(item, dict | list):
+                continue  # a scalar declares nothing
             pe = f"i:{i}" if kind == _ATOMIC else item_element(item, kind, keys)
-            found = undeclared(item, elem, (*prefix, pe))
+            found = _undeclared(item, elem, (*prefix, pe))
             if found is not None:
                 return found
     return None
