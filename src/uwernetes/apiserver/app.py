@@ -17,7 +17,7 @@ from uwernetes.apiserver.handlers import ResourceHandlers
 from uwernetes.apiserver.http import Receive, Request, Response, Send, status_response
 from uwernetes.apiserver.registry import Registry
 from uwernetes.apiserver.request_info import RequestInfo, parse
-from uwernetes.auth.tokens import ANONYMOUS, TokenAuthenticator
+from uwernetes.auth.tokens import ANONYMOUS, TokenAuthenticator, UserInfo
 from uwernetes.machinery import errors
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ class APIServer:
         # (group, plural) -> handler for resources not kept in storage (componentstatuses).
         self.virtual_resources: dict[tuple[str, str], SubresourceHandler] = {}
         self.allow_anonymous_admin = allow_anonymous_admin
+        # Set by reviews.install: RBAC for impersonation and the review endpoints; the token key.
+        self.authorizer: Any = None
+        self.service_account_key: Any = None
         self.ready = False
         self.on_startup: list[Callable[[], Awaitable[None]]] = []
         self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
@@ -119,13 +122,31 @@ class APIServer:
             user = self.authenticator.authenticate(header[7:].strip())
             if user is None:
                 return False
-            req.user, req.groups = user.name, user.groups
-            return True
-        if self.allow_anonymous_admin:
-            req.user, req.groups = "admin", ("system:masters", "system:authenticated")
-            return True
-        req.user, req.groups = ANONYMOUS.name, ANONYMOUS.groups
+        elif self.allow_anonymous_admin:
+            user = UserInfo("admin", "", ("system:masters", "system:authenticated"))
+        else:
+            user = ANONYMOUS
+        if any(k.startswith("impersonate-") for k in req.headers):
+            user = self._impersonate(req, user)
+        req.user, req.groups = user.name, user.groups
+        req.scope["uwernetes.user"] = user  # uid and extra, for SelfSubjectReview
         return True
+
+    def _impersonate(self, req: Request, user: UserInfo) -> UserInfo:
+        """Act as the Impersonate-* headers ask, when the authorizer lets this user do so."""
+        from uwernetes.auth import impersonation
+
+        headers: dict[str, list[str]] = {}
+        for k, v in req.scope.get("headers") or ():  # repeated headers stay separate values here
+            key = k.decode("latin-1").lower()
+            if key.startswith("impersonate-"):
+                headers.setdefault(key, []).append(v.decode("latin-1"))
+        requests = impersonation.requests_from_headers(headers)
+        if not requests:
+            return user
+        if self.authorizer is None:
+            raise errors.internal("impersonation needs an authorizer")
+        return impersonation.impersonate(user, requests, self.authorizer.authorize)
 
     async def _http(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         req = Request.from_scope(scope, receive)

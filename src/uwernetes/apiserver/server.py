@@ -14,6 +14,7 @@ import uvicorn
 
 from uwernetes.apiserver.app import APIServer
 from uwernetes.apiserver.registry import Registry
+from uwernetes.auth import sa_tokens
 from uwernetes.auth.certs import PKI, ensure_pki
 from uwernetes.auth.tokens import TokenAuthenticator, ensure_token_file
 from uwernetes.features import FeatureGates
@@ -147,6 +148,7 @@ class RunningServer:
         self.port = self.sock.getsockname()[1]
         app = APIServer(registry, authenticator, server_address=f"{cfg.host}:{self.port}",
                         openapi=wiring.openapi(registry), strict=wiring.strict_module())
+        app.service_account_key = sa_tokens.ensure_signing_key(self.data_dir)
         wiring.install(app, registry)
         self.app = app
         await bootstrap(registry)

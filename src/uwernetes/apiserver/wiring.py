@@ -76,6 +76,7 @@ def install(app: Any, registry: Registry) -> None:
 
     componentstatuses_handler.install(app, registry)
     __import__("uwernetes.apiserver.csr_approval", fromlist=["install"]).install(app, registry)
+    __import__("uwernetes.apiserver.reviews", fromlist=["install"]).install(app, registry)
     registry.mutating.append(PodAdmission(registry))
     if registry.resource("", "v1", "services") is not None:
         from uwernetes.apiserver.allocators import ServiceAllocator

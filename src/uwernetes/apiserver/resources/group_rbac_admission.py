@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from uwernetes.apiserver.resources.authreviews import RESOURCES as AUTH_REVIEWS
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.apiserver.resources.clusterrolebindings import CLUSTERROLEBINDINGS
 from uwernetes.apiserver.resources.clusterroles import CLUSTERROLES
@@ -25,4 +26,5 @@ RESOURCES: list[ResourceType] = [
     VALIDATINGWEBHOOKCONFIGURATIONS,
     VALIDATINGADMISSIONPOLICIES,
     VALIDATINGADMISSIONPOLICYBINDINGS,
+    *AUTH_REVIEWS,
 ]
