@@ -237,6 +237,11 @@ class Registry:
 
         return matches
 
+    @staticmethod
+    def _matches_all(rt: ResourceType, labels: LabelSelector | None, fields: FieldSelector | None) -> bool:
+        """No selector to apply (the namespace is already in the key prefix)."""
+        return (labels is None or labels.empty()) and (fields is None or fields.empty())
+
     def check_field_selector(self, rt: ResourceType, fields: FieldSelector | None) -> None:
         if fields is None:
             return
@@ -262,12 +267,12 @@ class Registry:
         cache = await self.cache(rt)
         if from_cache and not continue_key and (revision == 0 or revision <= cache.revision):
             await cache.fresh()
-            entries, rev = cache.list_prefix(prefix, matches) if prefix != rt.storage_prefix else cache.list(matches)
-            if limit and len(entries) > limit:
-                remaining = len(entries) - limit
-                entries = entries[:limit]
-                return [self._out(rt, e.obj) for e in entries], rev, entries[-1].key, remaining
-            return [self._out(rt, e.obj) for e in entries], rev, "", None
+            found, rev = cache.list_decoded(prefix, None if self._matches_all(rt, labels, fields) else matches)
+            if limit and len(found) > limit:
+                remaining = len(found) - limit
+                found = found[:limit]
+                return [self._out(rt, obj) for _, obj in found], rev, found[-1][0], remaining
+            return [self._out(rt, obj) for _, obj in found], rev, "", None
         # Snapshot read from the store: pages of one consistent revision.
         out: list[Obj] = []
         start_after = continue_key

@@ -31,7 +31,7 @@ def object_key(obj: Obj) -> str:
 class Informer:
     def __init__(self, client: Client, resource: Resource, namespace: str | None = None, *,
                  label_selector: str | None = None, field_selector: str | None = None,
-                 strip_managed_fields: bool = True) -> None:
+                 strip_managed_fields: bool = True, share_objects: bool = False) -> None:
         self.client = client
         self.resource = resource
         self.namespace = namespace
@@ -47,6 +47,9 @@ class Informer:
         # Controllers never read managedFields; dropping them (as kube-controller-manager and
         # kube-scheduler transform their informers) saves about a third of each cached object.
         self._strip = strip_managed_fields
+        # Shared objects (see client.api.SharedDecoder) are the same dicts other in-process
+        # informers hold: handlers must treat them as read-only.
+        self._shared = share_objects and strip_managed_fields
 
     def add_handlers(self, on_add: Handler | None = None, on_update: Handler | None = None,
                      on_delete: Handler | None = None) -> None:
@@ -123,7 +126,7 @@ class Informer:
                     need_list = False
                 async for ev in self.client.watch(self.resource, self.namespace, resource_version=self.resource_version,
                                                   label_selector=self.label_selector, field_selector=self.field_selector,
-                                                  timeout_seconds=WATCH_TIMEOUT):
+                                                  timeout_seconds=WATCH_TIMEOUT, shared=self._shared):
                     obj = ev.object
                     if ev.type == "ERROR":
                         if obj.get("code") == 410:

@@ -56,7 +56,8 @@ class SharedInformers:
         key = (resource, namespace, label_selector, field_selector)
         inf = self._informers.get(key)
         if inf is None:
-            inf = Informer(self.client, resource, namespace, label_selector=label_selector, field_selector=field_selector)
+            inf = Informer(self.client, resource, namespace, label_selector=label_selector, field_selector=field_selector,
+                           share_objects=True)
             self._informers[key] = inf
         return inf
 

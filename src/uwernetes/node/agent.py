@@ -308,7 +308,7 @@ class NodePool:
         self.events = EventRecorder(self.client)
         self.nodes: dict[str, NodeAgent] = {}
         self.containers: dict[str, tuple[PodWorker, str]] = {}
-        self.informer = Informer(self.client, PODS)
+        self.informer = Informer(self.client, PODS, share_objects=True)
         self.informer.add_handlers(self._on_add, self._on_update, self._on_delete)
         self._shared_runtime: Runtime | None = None
         self.ready = asyncio.Event()

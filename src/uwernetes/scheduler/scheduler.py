@@ -71,8 +71,9 @@ class Scheduler:
         self.metrics = Metrics(self.queue.pending, lambda: self.queue.incoming, scheduler_name)
         self.events = EventRecorder(client, scheduler_name, busy=lambda: self._binds >= EVENTS_YIELD_BINDS)
         self.metrics_file = metrics_file
-        self.pods = Informer(client, api.PODS, field_selector="status.phase!=Succeeded,status.phase!=Failed")
-        self.nodes = Informer(client, api.NODES)
+        self.pods = Informer(client, api.PODS, field_selector="status.phase!=Succeeded,status.phase!=Failed",
+                             share_objects=True)
+        self.nodes = Informer(client, api.NODES, share_objects=True)
         self.pods.add_handlers(self._on_pod_add, self._on_pod_update, self._on_pod_delete)
         self.nodes.add_handlers(self._on_node_add, self._on_node_update, self._on_node_delete)
         self._binds = 0

@@ -69,6 +69,26 @@ class CacheWatcher:
         return items
 
 
+class CachedEntry:
+    """A current object as the cache keeps it: its JSON only, decoded on each read.
+
+    A decoded object costs about seven times its JSON in memory; at 100,000 pods that is
+    gigabytes, while a read decodes one object in microseconds. Every read gets its own
+    fresh dict, so no caller can change what the cache holds.
+    """
+
+    __slots__ = ("key", "raw", "rev")
+
+    def __init__(self, key: str, raw: bytes, rev: int) -> None:
+        self.key = key
+        self.raw = raw
+        self.rev = rev
+
+    @property
+    def obj(self) -> Obj:
+        return orjson.loads(self.raw)
+
+
 @dataclass(slots=True)
 class _Past:
     """A history entry: the event as bytes, decoded again only when a watch replays it."""
@@ -94,7 +114,7 @@ class WatchCache:
     def __init__(self, store: Any, prefix: str, history: int = DEFAULT_HISTORY) -> None:
         self.store = store
         self.prefix = prefix
-        self.objects: dict[str, Entry] = {}
+        self.objects: dict[str, CachedEntry] = {}
         # History keeps bytes, not dicts: a decoded object costs ~7x its JSON, and replays are rare.
         self.history: collections.deque[_Past] = collections.deque(maxlen=history)
         self.revision = 0  # the store revision this cache reflects
@@ -117,7 +137,7 @@ class WatchCache:
             self._task = asyncio.create_task(self._follow(rev))
 
     def _load(self, entries: list[Entry], rev: int) -> None:
-        self.objects = {e.key: e for e in entries}
+        self.objects = {e.key: CachedEntry(e.key, e.raw, e.rev) for e in entries}
         self.revision = rev
         self.oldest = rev
         self._ready.set()
@@ -160,7 +180,7 @@ class WatchCache:
         if ev.type == DELETED:
             self.objects.pop(ev.key, None)
         else:
-            self.objects[ev.key] = Entry(ev.key, ev.obj, ev.raw, ev.rev)
+            self.objects[ev.key] = CachedEntry(ev.key, ev.raw, ev.rev)
         if len(self.history) == self.history.maxlen:
             self.oldest = self.history[0].rev
         prev_raw = None
@@ -192,19 +212,30 @@ class WatchCache:
 
     # --- reads ---
 
-    def list(self, matches: Filter | None = None) -> tuple[list[Entry], int]:
+    def list(self, matches: Filter | None = None) -> tuple[list[CachedEntry], int]:
         entries = sorted(self.objects.values(), key=lambda e: e.key) if matches is None else sorted(
             (e for e in self.objects.values() if matches(e.obj)), key=lambda e: e.key
         )
         return entries, self.revision
 
-    def list_prefix(self, prefix: str, matches: Filter | None = None) -> tuple[list[Entry], int]:
+    def list_prefix(self, prefix: str, matches: Filter | None = None) -> tuple[list[CachedEntry], int]:
         """Entries whose key starts with prefix (a namespace's objects)."""
         out = [e for k, e in self.objects.items() if k.startswith(prefix) and (matches is None or matches(e.obj))]
         out.sort(key=lambda e: e.key)
         return out, self.revision
 
-    def get(self, key: str) -> Entry | None:
+    def list_decoded(self, prefix: str, matches: Filter | None = None) -> tuple[list[tuple[str, Obj]], int]:
+        """(key, object) pairs under prefix that match, in key order; each object decoded once."""
+        whole = prefix == self.prefix
+        keys = sorted(k for k in self.objects if whole or k.startswith(prefix))
+        out: list[tuple[str, Obj]] = []
+        for k in keys:
+            obj = self.objects[k].obj
+            if matches is None or matches(obj):
+                out.append((k, obj))
+        return out, self.revision
+
+    def get(self, key: str) -> CachedEntry | None:
         return self.objects.get(key)
 
     def watch(self, after_rev: int | None, matches: Filter) -> CacheWatcher:

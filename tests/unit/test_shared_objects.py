@@ -1,0 +1,38 @@
+"""Memory sharing: the watch cache keeps JSON only and hands out fresh objects; in-process informers
+share one decoded object per watch event."""
+
+import orjson
+
+from uwernetes.client.api import SharedDecoder
+from uwernetes.storage.watch_cache import CachedEntry
+
+
+def test_cached_entry_reads_are_independent_copies():
+    raw = orjson.dumps({"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"n": 1}})
+    entry = CachedEntry("/registry/things/a", raw, 7)
+    first = entry.obj
+    first["spec"]["n"] = 2
+    first["metadata"]["labels"]["x"] = "changed"
+    assert entry.obj == {"metadata": {"name": "a", "labels": {"x": "1"}}, "spec": {"n": 1}}
+    assert entry.raw == raw and entry.rev == 7
+
+
+def test_shared_decoder_decodes_each_event_once_without_managed_fields():
+    dec = SharedDecoder(window=2)
+    line = b'{"type":"MODIFIED","object":{"metadata":{"name":"p","managedFields":[{"manager":"m"}]},"spec":{}}}'
+    a = dec.decode(line)
+    b = dec.decode(bytes(line))  # equal bytes from another watcher's stream
+    assert a is b
+    assert a["type"] == "MODIFIED" and a["object"]["metadata"] == {"name": "p"}
+    other = dec.decode(b'{"type":"ADDED","object":{"metadata":{"name":"q"}}}')
+    assert other is not a and other["object"]["metadata"]["name"] == "q"
+
+
+def test_shared_decoder_window_is_bounded():
+    dec = SharedDecoder(window=2)
+    lines = [b'{"type":"ADDED","object":{"metadata":{"name":"%d"}}}' % i for i in range(3)]
+    first = dec.decode(lines[0])
+    dec.decode(lines[1])
+    dec.decode(lines[2])
+    assert dec.decode(lines[0]) is not first  # evicted: decoded again
+    assert dec.decode(lines[2]) is dec.decode(lines[2])
