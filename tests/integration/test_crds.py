@@ -295,3 +295,24 @@ def test_crd_group_version_gets_local_apiservice(cluster, widgets):
     assert svc.status_code == 200
     conds = {c["type"]: c for c in svc.json()["status"]["conditions"]}
     assert conds["Available"]["status"] == "True" and conds["Available"]["reason"] == "Local"
+
+
+def test_validation_rules_are_compiled(cluster):
+    api = cluster.client()
+    crd = widget_crd(name="rulers")
+    spec_schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec_schema["x-kubernetes-validations"] = [{"rule": "self.size >", "message": "bad"}]
+    r = api.post(CRDS, json=crd)
+    assert r.status_code == 422
+    msg = r.json()["message"]
+    assert ("spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: "
+            'apiextensions.ValidationRule{Rule:"self.size >", Message:"bad"') in msg
+    assert "compilation failed: ERROR: <input>:1:12: Syntax error" in msg
+    spec_schema["x-kubernetes-validations"] = [{"rule": "self.size > 0", "reason": "Nope"}]
+    r = api.post(CRDS, json=crd)
+    assert 'x-kubernetes-validations[0].reason: Unsupported value: "Nope"' in r.json()["message"]
+    spec_schema["x-kubernetes-validations"] = [{"rule": "self.size > 0", "message": "size must be positive"}]
+    r = api.post(CRDS, json=crd)
+    assert r.status_code == 201, r.text
+    stored = r.json()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    assert stored["x-kubernetes-validations"] == [{"rule": "self.size > 0", "message": "size must be positive"}]

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from uwernetes.apiextensions.schema import apply_defaults, prune, validate_node
+from uwernetes.apiserver.resources.core_common import GoLiteral
 from uwernetes.machinery import field
 from uwernetes.machinery.field import FieldError, Path
 
@@ -106,6 +107,7 @@ def _spec_checks(s: Schema, path: Path, level: str) -> list[FieldError]:
             re.compile(pattern)
         except re.error as e:
             errs.append(field.invalid(path.child("pattern"), pattern, f"must be a valid regular expression, but isn't: {e}"))
+    errs.extend(_validation_rules(s, path))
     for key, child in (s.get("properties") or {}).items():
         if isinstance(child, dict):
             errs.extend(_spec_checks(child, path.child("properties").key(key), _FIELD))
@@ -121,6 +123,63 @@ def _spec_checks(s: Schema, path: Path, level: str) -> list[FieldError]:
         for i, sub in enumerate(s.get(junctor) or ()):
             if isinstance(sub, dict):
                 errs.extend(_spec_checks(sub, path.child(junctor).index(i), level))
+    return errs
+
+
+# --- x-kubernetes-validations: stored and compiled now, evaluated with the CEL admission work ---
+
+_RULE_REASONS = ("FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired")
+_RULE_VARIABLES = {"self": "dyn", "oldSelf": "dyn"}
+
+
+def _rule_value(rule: dict[str, Any]) -> GoLiteral:
+    """The ValidationRule struct as Go's %#v prints it in upstream's compile errors."""
+    reason = rule.get("reason")
+    optional = rule.get("optionalOldSelf")
+    text = (
+        "apiextensions.ValidationRule{"
+        f"Rule:{field.go_quote(rule.get('rule', ''))}, Message:{field.go_quote(rule.get('message', ''))}, "
+        f"MessageExpression:{field.go_quote(rule.get('messageExpression', ''))}, "
+        f"Reason:{'(*apiextensions.FieldValueErrorReason)(nil)' if reason is None else '(*apiextensions.FieldValueErrorReason)(0xc000000000)'}, "
+        f"FieldPath:{field.go_quote(rule.get('fieldPath', ''))}, "
+        f"OptionalOldSelf:{'(*bool)(nil)' if optional is None else '(*bool)(0xc000000000)'}}}"
+    )
+    return GoLiteral(text)
+
+
+def _validation_rules(s: Schema, path: Path) -> list[FieldError]:
+    rules = s.get("x-kubernetes-validations")
+    if rules is None:
+        return []
+    from uwernetes.cel.compile import compile_error
+
+    errs: list[FieldError] = []
+    base = path.child("x-kubernetes-validations")
+    for i, rule in enumerate(rules if isinstance(rules, list) else []):
+        rp = base.index(i)
+        if not isinstance(rule, dict):
+            continue
+        text = rule.get("rule") or ""
+        if not text.strip():
+            errs.append(field.required(rp.child("rule"), ""))
+        else:
+            problem = compile_error(text, _RULE_VARIABLES)
+            if problem:
+                errs.append(field.invalid(rp.child("rule"), _rule_value(rule), problem))
+        message = rule.get("message")
+        if message is not None and "\n" in message:
+            errs.append(field.invalid(rp.child("message"), message, "message must not contain line breaks"))
+        expression = rule.get("messageExpression")
+        if expression is not None:
+            if not expression.strip():
+                errs.append(field.required(rp.child("messageExpression"), "messageExpression must be non-empty if specified"))
+            else:
+                problem = compile_error(expression, _RULE_VARIABLES)
+                if problem:
+                    errs.append(field.invalid(rp.child("messageExpression"), _rule_value(rule), f"messageExpression {problem}"))
+        reason = rule.get("reason")
+        if reason is not None and reason not in _RULE_REASONS:
+            errs.append(field.not_supported(rp.child("reason"), reason, list(_RULE_REASONS)))
     return errs
 
 
