@@ -96,12 +96,6 @@ UPSTREAM: list[tuple[str, str, str, str, str, str, str]] = [
 # Upstream rows Uwernetes does not serve (yet): (name, apiVersion).
 NOT_SERVED = {
     ("bindings", "v1"),
-    ("selfsubjectreviews", "authentication.k8s.io/v1"),
-    ("tokenreviews", "authentication.k8s.io/v1"),
-    ("localsubjectaccessreviews", "authorization.k8s.io/v1"),
-    ("selfsubjectaccessreviews", "authorization.k8s.io/v1"),
-    ("selfsubjectrulesreviews", "authorization.k8s.io/v1"),
-    ("subjectaccessreviews", "authorization.k8s.io/v1"),
     ("flowschemas", "flowcontrol.apiserver.k8s.io/v1"),
     ("prioritylevelconfigurations", "flowcontrol.apiserver.k8s.io/v1"),
     ("csistoragecapacities", "storage.k8s.io/v1"),
