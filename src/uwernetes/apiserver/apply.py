@@ -26,13 +26,13 @@ _KUBECTL = "kubectl"
 
 
 class Manager:
-    """One managedFields entry with its field set decoded."""
+    """One managedFields entry with its field set decoded (a frozenset: decodings are shared)."""
 
     __slots__ = ("entry", "fields")
 
     def __init__(self, entry: dict[str, Any]) -> None:
         self.entry = entry
-        self.fields = fp.from_fields_v1(entry.get("fieldsV1"))
+        self.fields: frozenset[fp.Path] = decoded_fields(entry.get("fieldsV1"))
 
     @property
     def applier(self) -> bool:
@@ -47,6 +47,38 @@ class Manager:
         if e.get("operation") == "Update":
             out += f" using {e.get('apiVersion', '')}"
         return out
+
+
+# Decoded fieldsV1 by their JSON: every apply to an object decodes all of its managers' sets,
+# which rarely change between writes. First in, first out, bounded by the JSON's total size.
+_DECODED: dict[bytes, frozenset[fp.Path]] = {}
+_DECODED_BUDGET = 8 << 20
+_decoded_bytes = 0
+_SMALL = 512  # smaller sets decode about as fast as they hash
+
+
+def decoded_fields(fields: dict | None) -> frozenset[fp.Path]:
+    """fp.from_fields_v1 as a frozenset, memoized for sets large enough to be worth it."""
+    global _decoded_bytes
+    if not fields:
+        return frozenset()
+    try:
+        key = orjson.dumps(fields)
+    except TypeError:
+        return frozenset(fp.from_fields_v1(fields))
+    if len(key) < _SMALL:
+        return frozenset(fp.from_fields_v1(fields))
+    hit = _DECODED.get(key)
+    if hit is not None:
+        return hit
+    out = frozenset(fp.from_fields_v1(fields))
+    while _DECODED and _decoded_bytes + len(key) > _DECODED_BUDGET:
+        oldest = next(iter(_DECODED))
+        del _DECODED[oldest]
+        _decoded_bytes -= len(oldest)
+    _DECODED[key] = out
+    _decoded_bytes += len(key)
+    return out
 
 
 def applier(
@@ -135,10 +167,17 @@ def apply(
     others = [m for m in managers if m is not me]
     merged = fp.merge(live, orjson.loads(orjson.dumps(config)), schema)
     if me is not None:
-        owned = set(applied_set)
+        # What this manager applied before and nobody holds now; usually nothing.
+        gone = me.fields - applied_set
         for m in others:
-            owned |= m.fields
-        merged = fp.remove(merged, me.fields - owned, owned, schema)
+            if not gone:
+                break
+            gone = gone - m.fields
+        if gone:
+            owned = set(applied_set)
+            for m in others:
+                owned |= m.fields
+            merged = fp.remove(merged, gone, owned, schema)
     old_view = _view(live, include_status, subresource)
     changed, removed = fp.compare(old_view, _view(merged, include_status, subresource), schema)
     conflicts = [(m, p) for m in others for p in sorted(m.fields & changed)]

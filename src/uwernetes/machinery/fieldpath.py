@@ -110,6 +110,41 @@ def _compile(node: dict | None) -> _Type:
     return t
 
 
+# Results for whole list items, keyed by (item type, what, item JSON): the items of a big
+# object's lists (a pod's containers) come back unchanged on nearly every apply, and a dict
+# lookup of their JSON is far cheaper than walking them again. First in, first out.
+_ITEM_MEMO: dict[tuple[_Type, str, bytes], Any] = {}
+_ITEM_MEMO_MAX = 2048
+_MISS = object()
+
+
+def _item_key(t: _Type, what: str, item: dict) -> tuple[_Type, str, bytes] | None:
+    try:
+        return (t, what, orjson.dumps(item))
+    except TypeError:  # not JSON (orjson's encode error is a TypeError): no memo
+        return None
+
+
+def _memo_put(key: tuple[_Type, str, bytes], value: Any) -> None:
+    if len(_ITEM_MEMO) >= _ITEM_MEMO_MAX:
+        del _ITEM_MEMO[next(iter(_ITEM_MEMO))]
+    _ITEM_MEMO[key] = value
+
+
+def _item_fields(item: dict, t: _Type) -> tuple[Path, ...]:
+    """to_set of one map-list item, relative to the item."""
+    key = _item_key(t, "set", item)
+    hit = _ITEM_MEMO.get(key, _MISS) if key is not None else _MISS
+    if hit is not _MISS:
+        return hit
+    rel: FieldSet = set()
+    _to_set(item, t, (), rel, False)
+    out = tuple(rel)
+    if key is not None:
+        _memo_put(key, out)
+    return out
+
+
 def _list_kind(node: dict, resolved: dict) -> tuple[str, tuple[str, ...]]:
     for n in (node, resolved):
         lt = n.get("x-kubernetes-list-type")
@@ -151,11 +186,11 @@ def item_element(item: Any, kind: str, keys: tuple[str, ...]) -> str:
 def to_set(value: Any, node: dict | None, prefix: Path = (), out: FieldSet | None = None) -> FieldSet:
     """The fields of value (upstream's ToFieldSet): leaves, list items, atomic values, empty maps."""
     out = set() if out is None else out
-    _to_set(value, _compile(node), prefix, out)
+    _to_set(value, _compile(node), prefix, out, True)
     return out
 
 
-def _to_set(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
+def _to_set(value: Any, t: _Type, prefix: Path, out: FieldSet, memo: bool) -> None:
     if isinstance(value, dict):
         if t.atomic_map:
             out.add(prefix)
@@ -166,11 +201,11 @@ def _to_set(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
             if isinstance(v, dict):
                 if not v or not declared:
                     out.add(p)
-                _to_set(v, sub, p, out)
+                _to_set(v, sub, p, out, memo)
             elif isinstance(v, list):
                 if not declared:
                     out.add(p)
-                _to_set(v, sub, p, out)
+                _to_set(v, sub, p, out, memo)
             else:
                 out.add(p)  # a leaf (null included)
         return
@@ -184,7 +219,10 @@ def _to_set(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
             elem = t.items_t
             for item in value:
                 p = (*prefix, item_element(item, kind, keys))
-                _to_set(item, elem, p, out)
+                if memo and isinstance(item, dict):
+                    out.update([p + r for r in _item_fields(item, elem)])
+                else:
+                    _to_set(item, elem, p, out, memo)
                 out.add(p)
         else:
             for item in value:
@@ -209,7 +247,7 @@ def strip(obj: dict, include_status: bool) -> dict:
 def _subtree(value: Any, t: _Type, prefix: Path, out: FieldSet) -> None:
     """Every path in a value, intermediate maps included (what an added or removed subtree covers)."""
     out.add(prefix)
-    _to_set(value, t, prefix, out)
+    _to_set(value, t, prefix, out, False)
     if isinstance(value, dict) and not t.atomic_map:
         for k, v in value.items():
             if isinstance(v, dict | list):
@@ -264,7 +302,7 @@ def _compare(old: Any, new: Any, t: _Type, prefix: Path, changed: FieldSet, remo
             return
     changed.add(prefix)
     if isinstance(new, dict | list):
-        _to_set(new, t, prefix, changed)
+        _to_set(new, t, prefix, changed, False)
 
 
 def merge(live: Any, config: Any, node: dict | None) -> Any:
@@ -299,6 +337,9 @@ def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem
     lkeys = [item_element(i, kind, keys) for i in live]
     ckeys = [item_element(i, kind, keys) for i in config]
     lmap = dict(zip(lkeys, live, strict=True))
+    if lkeys == ckeys and len(lmap) == len(lkeys):
+        # The same distinct keys in the same order (a re-apply): the walk below pairs them up.
+        return [_merge(li_, ci_, elem) for li_, ci_ in zip(live, config, strict=True)]
     cmap = dict(zip(ckeys, config, strict=True))
     shared = [k for k in ckeys if k in lmap]
     shared.reverse()  # consumed from the end: the next shared key is shared[-1]
@@ -452,10 +493,10 @@ def _go_value(v: Any) -> str:
 
 def undeclared(value: Any, node: dict | None, prefix: Path = ()) -> Path | None:
     """The first field the schema does not declare (upstream's typed conversion rejects it), or None."""
-    return _undeclared(value, _compile(node), prefix)
+    return _undeclared(value, _compile(node), prefix, True)
 
 
-def _undeclared(value: Any, t: _Type, prefix: Path) -> Path | None:
+def _undeclared(value: Any, t: _Type, prefix: Path, memo: bool) -> Path | None:
     if t.none:
         return None
     if isinstance(value, dict):
@@ -464,7 +505,7 @@ def _undeclared(value: Any, t: _Type, prefix: Path) -> Path | None:
                 extra = t.extra_t
                 for k, v in value.items():
                     if isinstance(v, dict | list):
-                        found = _undeclared(v, extra, (*prefix, "f:" + k))
+                        found = _undeclared(v, extra, (*prefix, "f:" + k), memo)
                         if found is not None:
                             return found
             return None
@@ -473,7 +514,7 @@ def _undeclared(value: Any, t: _Type, prefix: Path) -> Path | None:
             if k not in props:
                 return (*prefix, "f:" + k)
             if isinstance(v, dict | list):
-                found = _undeclared(v, t.child(k)[0], (*prefix, "f:" + k))
+                found = _undeclared(v, t.child(k)[0], (*prefix, "f:" + k), memo)
                 if found is not None:
                     return found
         return None
@@ -484,7 +525,23 @@ def _undeclared(value: Any, t: _Type, prefix: Path) -> Path | None:
             if not isinstance(item, dict | list):
                 continue  # a scalar declares nothing
             pe = f"i:{i}" if kind == _ATOMIC else item_element(item, kind, keys)
-            found = _undeclared(item, elem, (*prefix, pe))
+            if memo and kind == _MAP and isinstance(item, dict):
+                rel = _item_undeclared(item, elem)
+                found = None if rel is None else (*prefix, pe, *rel)
+            else:
+                found = _undeclared(item, elem, (*prefix, pe), memo)
             if found is not None:
                 return found
     return None
+
+
+def _item_undeclared(item: dict, t: _Type) -> Path | None:
+    """undeclared() of one map-list item, relative to the item."""
+    key = _item_key(t, "undeclared", item)
+    hit = _ITEM_MEMO.get(key, _MISS) if key is not None else _MISS
+    if hit is not _MISS:
+        return hit
+    out = _undeclared(item, t, (), False)
+    if key is not None:
+        _memo_put(key, out)
+    return out

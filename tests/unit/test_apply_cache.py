@@ -1,0 +1,122 @@
+"""Caches behind server-side apply: they must give exactly what an uncached computation gives."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from uwernetes.apiserver import apply
+from uwernetes.machinery import fieldpath as fp
+from uwernetes.machinery import schemas
+
+POD = schemas.schema_for("", "v1", "Pod")
+
+
+def pod(*containers: dict) -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": list(containers)}}
+
+
+def container(name: str, **extra) -> dict:
+    return {"name": name, "image": "busybox", "env": [{"name": "A", "value": "1"}],
+            "ports": [{"containerPort": 80}], **extra}
+
+
+def big_fields(n: int) -> dict:
+    return fp.to_fields_v1(fp.to_set(fp.strip(pod(*(container(f"c{i}") for i in range(n))), False), POD))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches(monkeypatch):
+    monkeypatch.setattr(fp, "_ITEM_MEMO", {})
+    monkeypatch.setattr(apply, "_DECODED", {})
+    monkeypatch.setattr(apply, "_decoded_bytes", 0)
+
+
+def test_decoded_fields_equals_from_fields_v1_and_is_shared_for_equal_json():
+    fields = big_fields(5)
+    first = apply.decoded_fields(fields)
+    assert first == frozenset(fp.from_fields_v1(fields))
+    again = apply.decoded_fields(copy.deepcopy(fields))
+    assert again is first
+    assert len(apply._DECODED) == 1
+
+
+@pytest.mark.parametrize("fields, expected", [
+    (None, frozenset()),
+    ({}, frozenset()),
+    ({"f:spec": {"f:replicas": {}}}, frozenset({("f:spec", "f:replicas")})),
+])
+def test_decoded_fields_of_small_sets_are_not_kept(fields, expected):
+    assert apply.decoded_fields(fields) == expected
+    assert apply._DECODED == {}
+
+
+def test_decoded_fields_evicts_oldest_within_budget(monkeypatch):
+    a, b = big_fields(4), big_fields(6)
+    size_a = len(__import__("orjson").dumps(a))
+    monkeypatch.setattr(apply, "_DECODED_BUDGET", size_a + 10)
+    apply.decoded_fields(a)
+    apply.decoded_fields(b)
+    assert len(apply._DECODED) == 1
+    assert apply.decoded_fields(a) == frozenset(fp.from_fields_v1(a))
+
+
+def test_manager_losing_fields_does_not_change_the_cached_set():
+    fields = big_fields(5)
+    m = apply.Manager({"manager": "x", "operation": "Apply", "fieldsV1": fields})
+    whole = m.fields
+    m.fields -= {p for p in whole if "f:image" in p}
+    assert apply.decoded_fields(fields) == whole
+    assert len(m.fields) < len(whole)
+
+
+def test_item_memo_gives_the_same_set_as_a_cold_walk():
+    obj = fp.strip(pod(container("a"), container("b", args=["x"]), container("a")), False)
+    cold = fp.to_set(obj, POD)
+    assert fp._ITEM_MEMO  # items were memoized
+    warm = fp.to_set(obj, POD)
+    assert warm == cold
+    assert ("f:spec", "f:containers", 'k:{"name":"b"}', "f:args") in warm
+    assert ("f:spec", "f:containers", 'k:{"name":"a"}', "f:ports", 'k:{"containerPort":80,"protocol":"TCP"}',
+            "f:containerPort") in warm
+
+
+def test_item_memo_keeps_the_first_undeclared_field_with_its_full_path():
+    body = pod(container("a"), container("b", bogus=1), container("c", other=2))
+    expected = ("f:spec", "f:containers", 'k:{"name":"b"}', "f:bogus")
+    assert fp.undeclared(body, POD) == expected
+    assert fp.undeclared(body, POD) == expected  # from the memo
+    # The same item under another list reports that list's path.
+    moved = pod(container("a"))
+    moved["spec"]["initContainers"] = [container("b", bogus=1)]
+    assert fp.undeclared(moved, POD) == ("f:spec", "f:initContainers", 'k:{"name":"b"}', "f:bogus")
+
+
+def test_item_memo_is_bounded(monkeypatch):
+    monkeypatch.setattr(fp, "_ITEM_MEMO_MAX", 3)
+    fp.to_set(fp.strip(pod(*(container(f"c{i}") for i in range(10))), False), POD)
+    assert len(fp._ITEM_MEMO) == 3
+
+
+def test_items_that_are_not_json_are_walked_without_the_memo():
+    huge = 1 << 70  # orjson cannot encode it
+    obj = fp.strip(pod(container("a", terminationGracePeriodSeconds=huge)), False)
+    assert ("f:spec", "f:containers", 'k:{"name":"a"}', "f:image") in fp.to_set(obj, POD)
+    assert fp.undeclared(pod(container("a", x=huge)), POD) == ("f:spec", "f:containers", 'k:{"name":"a"}', "f:x")
+
+
+@pytest.mark.parametrize("live, config, expected", [
+    # Same keys, same order: items merge pairwise.
+    ([{"name": "a", "image": "x", "tty": True}, {"name": "b"}], [{"name": "a", "image": "y"}, {"name": "b", "image": "z"}],
+     [{"name": "a", "image": "y", "tty": True}, {"name": "b", "image": "z"}]),
+    # Duplicate keys take the general path (which keeps one item per key).
+    ([{"name": "a", "image": "x"}, {"name": "a", "image": "w"}], [{"name": "a", "image": "y"}, {"name": "a", "image": "v"}],
+     [{"name": "a", "image": "v"}]),
+    # Reordered keys follow the config's order.
+    ([{"name": "a"}, {"name": "b"}], [{"name": "b", "image": "1"}, {"name": "a", "image": "2"}],
+     [{"name": "b", "image": "1"}, {"name": "a", "image": "2"}]),
+])
+def test_merge_of_map_lists(live, config, expected):
+    out = fp.merge({"spec": {"containers": live}}, {"spec": {"containers": config}}, POD)
+    assert out == {"spec": {"containers": expected}}
