@@ -8,6 +8,7 @@ Mirrors upstream v1.30 `pkg/registry/core/pod/strategy.go`, the binding part of
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -46,29 +47,63 @@ def _positive(raw: Any) -> quantity.Quantity | None:
 def compute_pod_qos(pod: Obj) -> str:
     """ComputePodQOS: Guaranteed, Burstable or BestEffort from cpu/memory requests and limits."""
     spec = pod.get("spec") or {}
-    requests: dict[str, Any] = {}
-    limits: dict[str, Any] = {}
+    # Sums are exact (Fractions, slow to add), so each distinct quantity text is parsed and added
+    # once, times its count: a pod's containers mostly repeat the same few values.
+    requests: dict[str, tuple[dict[str, int], list]] = {}
+    limits: dict[str, tuple[dict[str, int], list]] = {}
     guaranteed = True
     for c in [*(spec.get("containers") or ()), *(spec.get("initContainers") or ())]:
         res = c.get("resources") or {}
         for name, raw in (res.get("requests") or {}).items():
-            q = _positive(raw) if name in ("cpu", "memory") else None
-            if q is not None:
-                requests[name] = requests.get(name, 0) + q.value
+            if name in ("cpu", "memory"):
+                _count(requests, name, raw)
         found = set()
         for name, raw in (res.get("limits") or {}).items():
-            q = _positive(raw) if name in ("cpu", "memory") else None
-            if q is not None:
+            if name in ("cpu", "memory") and _count(limits, name, raw):
                 found.add(name)
-                limits[name] = limits.get(name, 0) + q.value
         if found != {"cpu", "memory"}:
             guaranteed = False
-    if not requests and not limits:
+    req_sums, lim_sums = _sums(requests), _sums(limits)
+    if not req_sums and not lim_sums:
         return "BestEffort"
-    if guaranteed and all(limits.get(name) == value for name, value in requests.items()):
-        if len(requests) == len(limits):
+    if guaranteed and all(lim_sums.get(name) == value for name, value in req_sums.items()):
+        if len(req_sums) == len(lim_sums):
             return "Guaranteed"
     return "Burstable"
+
+
+def _count(acc: dict[str, tuple[dict[str, int], list]], name: str, raw: Any) -> bool:
+    """Note one quantity for `name`; whether it is positive (what counts towards the sums)."""
+    if type(raw) is str:
+        value = _positive_text(raw)
+        if value is None:
+            return False
+        texts, _ = acc.setdefault(name, ({}, []))
+        texts[raw] = texts.get(raw, 0) + 1
+        return True
+    q = _positive(raw)
+    if q is None:
+        return False
+    acc.setdefault(name, ({}, []))[1].append(q.value)
+    return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _positive_text(raw: str) -> Any:
+    q = _positive(raw)
+    return None if q is None else q.value
+
+
+def _sums(acc: dict[str, tuple[dict[str, int], list]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, (texts, others) in acc.items():
+        total: Any = 0
+        for raw, n in texts.items():
+            total = total + _positive_text(raw) * n
+        for value in others:
+            total = total + value
+        out[name] = total
+    return out
 
 
 def get_pod_qos(pod: Obj) -> str:

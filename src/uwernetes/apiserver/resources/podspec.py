@@ -20,6 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from uwernetes import features as features_mod
 from uwernetes.machinery import errors, field, quantity, validation
 from uwernetes.machinery.field import FieldError, Path
@@ -847,6 +849,30 @@ def _validate_security_context(sc: Any, path: Path, host_users: bool) -> list[Fi
     return errs
 
 
+# Containers that validated clean, by (container JSON, hostUsers, volume names): the checks read
+# nothing else and a field path only names errors, so a clean container is clean at any index. A
+# pod's containers come back unchanged on nearly every update of the pod. First in, first out.
+_CLEAN_CONTAINERS: dict[tuple[bytes, bool, frozenset[str]], None] = {}
+_CLEAN_MAX = 4096
+
+
+def _container_common(c: Obj, volumes: dict[str, Obj], names: frozenset[str], path: Path, host_users: bool) -> list[FieldError]:
+    """_validate_container_common, skipped for a container seen clean with the same volume names."""
+    try:
+        # Datetimes (from YAML) must not pass for the strings orjson would write for them.
+        key = (orjson.dumps(c, option=orjson.OPT_PASSTHROUGH_DATETIME), host_users, names)
+    except TypeError:
+        return _validate_container_common(c, volumes, path, host_users)
+    if key in _CLEAN_CONTAINERS:
+        return []
+    errs = _validate_container_common(c, volumes, path, host_users)
+    if not errs:
+        if len(_CLEAN_CONTAINERS) >= _CLEAN_MAX:
+            del _CLEAN_CONTAINERS[next(iter(_CLEAN_CONTAINERS))]
+        _CLEAN_CONTAINERS[key] = None
+    return errs
+
+
 def _validate_container_common(c: Obj, volumes: dict[str, Obj], path: Path, host_users: bool) -> list[FieldError]:
     errs: list[FieldError] = []
     name = c.get("name") or ""
@@ -887,6 +913,7 @@ def is_restartable_init_container(c: Obj | None) -> bool:
 
 
 def _validate_containers(spec: Obj, volumes: dict[str, Obj], path: Path, grace: int, host_users: bool) -> list[FieldError]:
+    vnames = frozenset(volumes)
     containers = spec.get("containers") or []
     if not containers:
         return [field.required(path, "")]
@@ -894,7 +921,7 @@ def _validate_containers(spec: Obj, volumes: dict[str, Obj], path: Path, grace: 
     names: set[str] = set()
     for i, c in enumerate(containers):
         p = path.index(i)
-        errs.extend(_validate_container_common(c, volumes, p, host_users))
+        errs.extend(_container_common(c, volumes, vnames, p, host_users))
         if c.get("name", "") in names:
             errs.append(field.duplicate(p.child("name"), c.get("name", "")))
         else:
@@ -910,11 +937,12 @@ _INIT_ONLY_FORBIDDEN = "may not be set for init containers without restartPolicy
 
 
 def _validate_init_containers(spec: Obj, volumes: dict[str, Obj], path: Path, grace: int, host_users: bool) -> list[FieldError]:
+    vnames = frozenset(volumes)
     errs: list[FieldError] = []
     names = {c.get("name", "") for c in spec.get("containers") or ()}
     for i, c in enumerate(spec.get("initContainers") or ()):
         p = path.index(i)
-        errs.extend(_validate_container_common(c, volumes, p, host_users))
+        errs.extend(_container_common(c, volumes, vnames, p, host_users))
         policy = c.get("restartPolicy")
         if policy is not None and policy != "Always":
             errs.append(field.not_supported(p.child("restartPolicy"), policy, ("Always",)))
@@ -936,11 +964,12 @@ def _validate_init_containers(spec: Obj, volumes: dict[str, Obj], path: Path, gr
 
 
 def _validate_ephemeral_containers(spec: Obj, volumes: dict[str, Obj], path: Path, host_users: bool) -> list[FieldError]:
+    vnames = frozenset(volumes)
     errs: list[FieldError] = []
     names = {c.get("name", "") for key in ("containers", "initContainers") for c in spec.get(key) or ()}
     for i, c in enumerate(spec.get("ephemeralContainers") or ()):
         p = path.index(i)
-        errs.extend(_validate_container_common(c, volumes, p, host_users))
+        errs.extend(_container_common(c, volumes, vnames, p, host_users))
         name = c.get("name", "")
         if name in names:
             errs.append(field.duplicate(p.child("name"), name))
