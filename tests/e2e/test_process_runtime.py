@@ -154,3 +154,13 @@ def test_python_image_and_unknown_image(pc):
     assert r.returncode != 0 and "is waiting to start" in r.stderr
     pc.kubectl("delete", "pod", "mystery", "--grace-period=0", "--force", check=False)
 
+
+
+def test_service_account_token_is_projected(pc):
+    """The kube-api-access volume holds a real TokenRequest JWT (two dots) next to the CA and namespace."""
+    sa_dir = "/var/run/secrets/kubernetes.io/serviceaccount"
+    script = f"tr -cd . < {sa_dir}/token | wc -c; cat {sa_dir}/namespace; echo; grep -c CERTIFICATE {sa_dir}/ca.crt"
+    pc.kubectl("create", "-f", "-", input=manifest("sa-token", ["sh", "-c", script]))
+    wait_for(lambda: phase(pc, "sa-token") in ("Succeeded", "Failed"), 30, 0.1, "sa-token to finish")
+    if os.geteuid() == 0:
+        assert pc.kubectl("logs", "sa-token").stdout.split() == ["2", "default", "2"]

@@ -6,6 +6,7 @@ Errors come back as `APIError` carrying the server's metav1.Status.
 from __future__ import annotations
 
 import collections
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -46,10 +47,33 @@ class SharedDecoder:
         meta = obj.get("metadata") if isinstance(obj, dict) else None
         if isinstance(meta, dict):
             meta.pop("managedFields", None)
+        if isinstance(obj, dict):
+            _intern_values(obj)
         self._recent[line] = ev
         if len(self._recent) > self.window:
             self._recent.popitem(last=False)
         return ev
+
+
+_intern = sys.intern
+
+
+def _intern_values(node: dict[str, Any]) -> None:
+    """Make equal short strings one object: thousands of cached pods repeat the same images,
+    phases, condition types, node names and timestamps (keys are shared by orjson already)."""
+    for key, value in node.items():
+        if type(value) is str:
+            if len(value) <= 64:
+                node[key] = _intern(value)
+        elif type(value) is dict:
+            _intern_values(value)
+        elif type(value) is list:
+            for i, item in enumerate(value):
+                if type(item) is str:
+                    if len(item) <= 64:
+                        value[i] = _intern(item)
+                elif type(item) is dict:
+                    _intern_values(item)
 
 
 SHARED_DECODER = SharedDecoder()

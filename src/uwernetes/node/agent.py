@@ -325,12 +325,11 @@ class NodePool:
             return self._shared_runtime
         if self.runtime_kind == "process":
             try:
-                from uwernetes.node.runtimes.process import ProcessRuntime
-                from uwernetes.node.volumes import Sources
+                from uwernetes.node.runtimes.process import ProcessRuntime, client_sources
             except ImportError as e:
                 raise RuntimeError(f"the process runtime is not available in this build: {e}") from None
             rt = ProcessRuntime(self.ctx.data_dir / "nodes" / name / "pods",
-                                sources=Sources(config_map=self._get_configmap, secret=self._get_secret))
+                                sources=client_sources(self.client))
             rt.set_exit_handler(self._on_container_state)
             return rt
         raise ValueError(f'unknown runtime "{self.runtime_kind}" (want "simulated" or "process")')
