@@ -29,17 +29,17 @@ def big_fields(n: int) -> dict:
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch):
     monkeypatch.setattr(fp, "_ITEM_MEMO", {})
-    monkeypatch.setattr(apply, "_DECODED", {})
-    monkeypatch.setattr(apply, "_decoded_bytes", 0)
+    monkeypatch.setattr(fp, "_DECODED", {})
+    monkeypatch.setattr(fp, "_decoded_bytes", 0)
 
 
 def test_decoded_fields_equals_from_fields_v1_and_is_shared_for_equal_json():
     fields = big_fields(5)
-    first = apply.decoded_fields(fields)
+    first = fp.decoded_fields(fields)
     assert first == frozenset(fp.from_fields_v1(fields))
-    again = apply.decoded_fields(copy.deepcopy(fields))
+    again = fp.decoded_fields(copy.deepcopy(fields))
     assert again is first
-    assert len(apply._DECODED) == 1
+    assert len(fp._DECODED) == 1
 
 
 @pytest.mark.parametrize("fields, expected", [
@@ -48,18 +48,18 @@ def test_decoded_fields_equals_from_fields_v1_and_is_shared_for_equal_json():
     ({"f:spec": {"f:replicas": {}}}, frozenset({("f:spec", "f:replicas")})),
 ])
 def test_decoded_fields_of_small_sets_are_not_kept(fields, expected):
-    assert apply.decoded_fields(fields) == expected
-    assert apply._DECODED == {}
+    assert fp.decoded_fields(fields) == expected
+    assert fp._DECODED == {}
 
 
 def test_decoded_fields_evicts_oldest_within_budget(monkeypatch):
     a, b = big_fields(4), big_fields(6)
     size_a = len(__import__("orjson").dumps(a))
-    monkeypatch.setattr(apply, "_DECODED_BUDGET", size_a + 10)
-    apply.decoded_fields(a)
-    apply.decoded_fields(b)
-    assert len(apply._DECODED) == 1
-    assert apply.decoded_fields(a) == frozenset(fp.from_fields_v1(a))
+    monkeypatch.setattr(fp, "_DECODED_BUDGET", size_a + 10)
+    fp.decoded_fields(a)
+    fp.decoded_fields(b)
+    assert len(fp._DECODED) == 1
+    assert fp.decoded_fields(a) == frozenset(fp.from_fields_v1(a))
 
 
 def test_manager_losing_fields_does_not_change_the_cached_set():
@@ -67,7 +67,7 @@ def test_manager_losing_fields_does_not_change_the_cached_set():
     m = apply.Manager({"manager": "x", "operation": "Apply", "fieldsV1": fields})
     whole = m.fields
     m.fields -= {p for p in whole if "f:image" in p}
-    assert apply.decoded_fields(fields) == whole
+    assert fp.decoded_fields(fields) == whole
     assert len(m.fields) < len(whole)
 
 
@@ -120,3 +120,21 @@ def test_items_that_are_not_json_are_walked_without_the_memo():
 def test_merge_of_map_lists(live, config, expected):
     out = fp.merge({"spec": {"containers": live}}, {"spec": {"containers": config}}, POD)
     assert out == {"spec": {"containers": expected}}
+
+
+def test_update_transfer_uses_the_shared_decoding_without_changing_it():
+    from uwernetes.machinery.managed_fields import record_update
+
+    old = pod(*(container(f"c{i}") for i in range(5)))
+    fields = big_fields(5)
+    old["metadata"]["managedFields"] = [{"manager": "a", "operation": "Apply", "apiVersion": "v1",
+                                         "time": "2024-01-01T00:00:00Z", "fieldsType": "FieldsV1", "fieldsV1": fields}]
+    whole = fp.decoded_fields(fields)
+    new = copy.deepcopy(old)
+    new["spec"]["containers"][2]["image"] = "nginx"
+    record_update(new, old, "b", "v1")
+    a, b = new["metadata"]["managedFields"]
+    image = ("f:spec", "f:containers", 'k:{"name":"c2"}', "f:image")
+    assert image not in fp.from_fields_v1(a["fieldsV1"])
+    assert fp.from_fields_v1(b["fieldsV1"]) == {image}
+    assert fp.decoded_fields(fields) is whole and image in whole

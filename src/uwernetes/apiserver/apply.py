@@ -32,7 +32,7 @@ class Manager:
 
     def __init__(self, entry: dict[str, Any]) -> None:
         self.entry = entry
-        self.fields: frozenset[fp.Path] = decoded_fields(entry.get("fieldsV1"))
+        self.fields: frozenset[fp.Path] = fp.decoded_fields(entry.get("fieldsV1"))
 
     @property
     def applier(self) -> bool:
@@ -47,38 +47,6 @@ class Manager:
         if e.get("operation") == "Update":
             out += f" using {e.get('apiVersion', '')}"
         return out
-
-
-# Decoded fieldsV1 by their JSON: every apply to an object decodes all of its managers' sets,
-# which rarely change between writes. First in, first out, bounded by the JSON's total size.
-_DECODED: dict[bytes, frozenset[fp.Path]] = {}
-_DECODED_BUDGET = 8 << 20
-_decoded_bytes = 0
-_SMALL = 512  # smaller sets decode about as fast as they hash
-
-
-def decoded_fields(fields: dict | None) -> frozenset[fp.Path]:
-    """fp.from_fields_v1 as a frozenset, memoized for sets large enough to be worth it."""
-    global _decoded_bytes
-    if not fields:
-        return frozenset()
-    try:
-        key = orjson.dumps(fields)
-    except TypeError:
-        return frozenset(fp.from_fields_v1(fields))
-    if len(key) < _SMALL:
-        return frozenset(fp.from_fields_v1(fields))
-    hit = _DECODED.get(key)
-    if hit is not None:
-        return hit
-    out = frozenset(fp.from_fields_v1(fields))
-    while _DECODED and _decoded_bytes + len(key) > _DECODED_BUDGET:
-        oldest = next(iter(_DECODED))
-        del _DECODED[oldest]
-        _decoded_bytes -= len(oldest)
-    _DECODED[key] = out
-    _decoded_bytes += len(key)
-    return out
 
 
 def applier(

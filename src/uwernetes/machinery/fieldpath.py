@@ -437,11 +437,43 @@ def from_fields_v1(fields: dict | None, prefix: Path = (), out: FieldSet | None 
     return out
 
 
+# Decoded fieldsV1 by their JSON: every write to an object decodes its managers' sets, which
+# rarely change between writes. First in, first out, bounded by the JSON's total size.
+_DECODED: dict[bytes, frozenset[Path]] = {}
+_DECODED_BUDGET = 8 << 20
+_decoded_bytes = 0
+_SMALL = 512  # smaller sets decode about as fast as they hash
+
+
+def decoded_fields(fields: dict | None) -> frozenset[Path]:
+    """from_fields_v1 as a frozenset (shared between callers), memoized for sets worth it."""
+    global _decoded_bytes
+    if not fields:
+        return frozenset()
+    try:
+        key = orjson.dumps(fields)
+    except TypeError:
+        return frozenset(from_fields_v1(fields))
+    if len(key) < _SMALL:
+        return frozenset(from_fields_v1(fields))
+    hit = _DECODED.get(key)
+    if hit is not None:
+        return hit
+    out = frozenset(from_fields_v1(fields))
+    while _DECODED and _decoded_bytes + len(key) > _DECODED_BUDGET:
+        oldest = next(iter(_DECODED))
+        del _DECODED[oldest]
+        _decoded_bytes -= len(oldest)
+    _DECODED[key] = out
+    _decoded_bytes += len(key)
+    return out
+
+
 def _element_order(pe: str) -> tuple[int, str]:
     return ({"f": 0, "k": 1, "v": 2, "i": 3}.get(pe[:1], 4), pe)
 
 
-def to_fields_v1(fields: FieldSet) -> dict:
+def to_fields_v1(fields: FieldSet | frozenset[Path]) -> dict:
     """FieldsV1 JSON for a set, children sorted as upstream serializes them."""
     root: dict = {}
     members: set[int] = set()

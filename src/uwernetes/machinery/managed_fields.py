@@ -247,7 +247,7 @@ def _transfer(
     subresource: str, include_status: bool,
 ) -> list[dict[str, Any]]:
     """Upstream's Update: fields it changed leave the other managers, fields it removed leave everyone."""
-    from uwernetes.machinery.fieldpath import to_fields_v1
+    from uwernetes.machinery.fieldpath import decoded_fields, to_fields_v1
 
     status = include_status or subresource == "status"
     removed: set = set()
@@ -265,11 +265,11 @@ def _transfer(
         mine = (e.get("manager") == manager and e.get("operation") == "Update"
                 and e.get("subresource", "") == subresource and e.get("apiVersion") == api_version)
         lose = removed if mine else removed | taken
-        have = _paths(fields)
-        if not have & lose:
+        have = decoded_fields(fields)  # shared: never changed in place
+        if have.isdisjoint(lose):
             out.append(e)
             continue
-        have -= lose
+        have = have - lose
         if have or (mine and changed):
             e["fieldsV1"] = to_fields_v1(have)
             out.append(e)
