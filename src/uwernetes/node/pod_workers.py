@@ -342,6 +342,11 @@ class PodWorker:
 
     def update(self, pod: Obj) -> None:
         self.pod = pod
+        current = pod.get("status")
+        if self.status is not None and self.status is not current and current == self.status:
+            # What we last wrote is what the API server now holds: keep its (shared, read-only)
+            # copy instead of ours, so each pod's status is in memory once.
+            self.status = current
         self.kick()
 
     def kick(self) -> None:

@@ -180,7 +180,18 @@ def apply_binding(pod: Obj, binding: Obj, now: str | None = None) -> Obj:
     if annotations:
         out.setdefault("metadata", {}).setdefault("annotations", {}).update(annotations)
     update_pod_condition(out.setdefault("status", {}), {"type": "PodScheduled", "status": "True"}, now or meta.now_rfc3339())
+    null_probe_times(out["status"])
     return out
+
+
+def null_probe_times(status: Any) -> None:
+    """PodCondition.lastProbeTime is a non-omitempty metav1.Time: upstream always serializes it,
+    as null when unset, whatever the writer sent (a merge patch's null deletes the key)."""
+    if not isinstance(status, dict):
+        return
+    for c in status.get("conditions") or ():
+        if isinstance(c, dict) and "lastProbeTime" not in c:
+            c["lastProbeTime"] = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -546,6 +557,7 @@ class PodStrategy(Strategy):
         except quantity.QuantityError as e:
             raise podspec.decode_error("Pod", "v1", e) from e
         podspec.default_pod_only(spec)
+        null_probe_times(obj.get("status"))
 
     def prepare_for_create(self, obj: Obj, ctx: Context) -> None:
         obj["status"] = {"phase": "Pending", "qosClass": get_pod_qos({"spec": obj.get("spec") or {}})}
