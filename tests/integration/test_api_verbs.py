@@ -119,3 +119,22 @@ def test_not_acceptable_and_unsupported_media(cluster):
     assert api.get(CM, headers={"accept": "text/html"}).status_code == 406
     r = api.post(CM, content=b"\x00", headers={"content-type": "text/plain"})
     assert r.status_code == 415 and r.json()["reason"] == "UnsupportedMediaType"
+
+
+def test_invalid_create_and_update_options_are_422(cluster):
+    api = cluster.client()
+    r = api.post(CM, params={"dryRun": "Foo"}, json=cm("opts"))
+    assert r.status_code == 422
+    assert r.json()["message"] == ('CreateOptions.meta.k8s.io "" is invalid: '
+                                   'dryRun: Unsupported value: []string{"Foo"}: supported values: "All"')
+    r = api.post(CM, params={"fieldManager": "x" * 129}, json=cm("opts"))
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"][0] == {"reason": "FieldValueTooLong", "message": "Too long: may not be longer than 128",
+                                                "field": "fieldManager"}
+    r = api.post(CM, params={"fieldValidation": "Loose"}, json=cm("opts"))
+    assert r.json()["message"] == ('CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Loose": '
+                                   'supported values: "", "Ignore", "Strict", "Warn"')
+    assert api.get(f"{CM}/opts").status_code == 404
+    assert api.post(CM, json=cm("opts")).status_code == 201
+    r = api.put(f"{CM}/opts", params={"dryRun": "Foo"}, json=cm("opts"))
+    assert r.status_code == 422 and r.json()["message"].startswith('UpdateOptions.meta.k8s.io "" is invalid: dryRun')

@@ -77,19 +77,29 @@ class ResourceHandlers:
     def _field_manager(req: Request) -> str:
         fm = req.q("fieldManager")
         if fm:
-            if len(fm) > 128:
-                raise errors.bad_request("fieldManager: Too long: may not be longer than 128")
             return fm
         ua = req.headers.get("user-agent", "")
         return (ua.split("/", 1)[0] or "unknown")[:128]
 
     @staticmethod
+    def _check_write_options(req: Request, kind: str) -> None:
+        """ValidateCreateOptions / ValidateUpdateOptions on the query: a 422 on `<kind>.meta.k8s.io`.
+        (Patches check their PatchOptions in apiserver.patching, in upstream's order.)"""
+        from uwernetes.apiserver import patching
+
+        errs = patching.validate_field_manager(req.q("fieldManager") or "")
+        dry_run = req.query.get("dryRun") or []
+        if any(v != "All" for v in dry_run):
+            errs.append(field.not_supported("dryRun", list(dry_run), ["All"]))
+        validation = req.q("fieldValidation") or ""
+        if validation not in patching.FIELD_VALIDATION_VALUES:
+            errs.append(field.not_supported("fieldValidation", validation, patching.FIELD_VALIDATION_VALUES))
+        if errs:
+            raise errors.invalid(kind, "", errs, "meta.k8s.io")
+
+    @staticmethod
     def _dry_run(req: Request) -> bool:
-        values = req.query.get("dryRun") or []
-        for v in values:
-            if v != "All":
-                raise errors.bad_request(f'Invalid dry run value: "{v}"') if v else errors.bad_request("dryRun: Unsupported value")
-        return bool(values)
+        return bool(req.query.get("dryRun"))
 
     def _respond(self, req: Request, rt: ResourceType, obj: Obj, code: int = 200, warnings: list[str] | None = None) -> Response:
         accept = negotiation.parse_accept(req.headers.get("accept"))
@@ -263,12 +273,14 @@ class ResourceHandlers:
         return Response(200, negotiation.encode(body, accept.media), accept.media)
 
     async def create(self, req: Request, info: RequestInfo, rt: ResourceType) -> Response:
+        self._check_write_options(req, "CreateOptions")
         dry = self._dry_run(req)
         obj, warnings = self._decode_body(req, rt, info)
         created = await self.registry.create(rt, info.namespace or None, obj, self._ctx(req, dry), self._field_manager(req))
         return self._respond(req, rt, created, 201, warnings)
 
     async def update(self, req: Request, info: RequestInfo, rt: ResourceType) -> Response:
+        self._check_write_options(req, "UpdateOptions")
         dry = self._dry_run(req)
         obj, warnings = self._decode_body(req, rt, info)
         out, created = await self.registry.update(

@@ -20,7 +20,8 @@ from uwernetes.apiserver.resources.base import Obj, ResourceType
 from uwernetes.machinery import errors, field, gojson, schemas
 
 FIELD_MANAGER_MAX_LENGTH = 128
-_FIELD_VALIDATION = ("", "Ignore", "Strict", "Warn")  # sets.NewString(...).List(): sorted
+FIELD_VALIDATION_VALUES = ("", "Ignore", "Strict", "Warn")  # sets.NewString(...).List(): sorted
+_FIELD_VALIDATION = FIELD_VALIDATION_VALUES
 
 _BUILTIN_PATCH_TYPES = [negotiation.JSON_PATCH, negotiation.MERGE_PATCH, negotiation.STRATEGIC_PATCH, negotiation.APPLY_PATCH]
 _CUSTOM_PATCH_TYPES = [negotiation.JSON_PATCH, negotiation.MERGE_PATCH, negotiation.APPLY_PATCH]
