@@ -138,3 +138,28 @@ def test_update_transfer_uses_the_shared_decoding_without_changing_it():
     assert image not in fp.from_fields_v1(a["fieldsV1"])
     assert fp.from_fields_v1(b["fieldsV1"]) == {image}
     assert fp.decoded_fields(fields) is whole and image in whole
+
+
+def test_merged_items_come_from_the_memo_as_fresh_equal_objects():
+    live = {"spec": {"containers": [dict(container("a"), terminationMessagePath="/dev/termination-log"),
+                                    container("b")]}}
+    config = {"spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "env": [{"name": "B", "value": "2"}]}]}}
+    cold = fp.merge(copy.deepcopy(live), copy.deepcopy(config), POD)
+    assert [k for k in fp._ITEM_MEMO if k[1] == "merge"]
+    warm = fp.merge(copy.deepcopy(live), copy.deepcopy(config), POD)
+    assert warm == cold
+    assert cold["spec"]["containers"][0] == {**container("a"), "terminationMessagePath": "/dev/termination-log",
+                                             "image": "nginx"}
+    assert cold["spec"]["containers"][1]["env"] == [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}]
+    # Callers change merged objects (defaulting); the memo must not see that.
+    warm["spec"]["containers"][0]["image"] = "changed"
+    again = fp.merge(copy.deepcopy(live), copy.deepcopy(config), POD)
+    assert again["spec"]["containers"][0]["image"] == "nginx"
+
+
+def test_single_string_key_elements_match_the_generic_encoding():
+    assert fp.item_element({"name": "a\"b"}, "map", ("name",)) == 'k:{"name":"a\\"b"}'
+    assert fp.item_element({"name": 1}, "map", ("name",)) == 'k:{"name":1}'
+    assert fp.item_element({}, "map", ("protocol",)) == 'k:{"protocol":"TCP"}'
+    assert fp.item_element({"containerPort": 80}, "map", ("containerPort", "protocol")) == \
+        'k:{"containerPort":80,"protocol":"TCP"}'

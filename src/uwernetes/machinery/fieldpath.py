@@ -169,10 +169,23 @@ def map_atomic(node: dict | None) -> bool:
     return _compile(node).atomic_map
 
 
+# Elements of items keyed by one string (a container's or env var's name): (key, value) -> element.
+_NAME_ELEMENTS: dict[tuple[str, str], str] = {}
+
+
 def item_element(item: Any, kind: str, keys: tuple[str, ...]) -> str:
     """The path element naming one item of a map- or set-typed list."""
     if kind == _SET:
         return "v:" + orjson.dumps(item).decode()
+    if len(keys) == 1 and type(item) is dict:
+        value = item.get(keys[0])
+        if type(value) is str:
+            hit = _NAME_ELEMENTS.get((keys[0], value))
+            if hit is None:
+                if len(_NAME_ELEMENTS) > 50_000:
+                    _NAME_ELEMENTS.clear()
+                hit = _NAME_ELEMENTS[(keys[0], value)] = "k:" + orjson.dumps({keys[0]: value}).decode()
+            return hit
     key: dict[str, Any] = {}
     if isinstance(item, dict):
         for k in keys:
@@ -309,17 +322,17 @@ def merge(live: Any, config: Any, node: dict | None) -> Any:
     """The applied configuration merged into the live value (config wins on leaves).
 
     The result shares structure with `config`: pass a copy the caller will not reuse."""
-    return _merge(live, config, _compile(node))
+    return _merge(live, config, _compile(node), True)
 
 
-def _merge(live: Any, config: Any, t: _Type) -> Any:
+def _merge(live: Any, config: Any, t: _Type, memo: bool) -> Any:
     if isinstance(config, dict):
         if isinstance(live, dict) and not t.atomic_map:
             out = dict(live)
             for k, v in config.items():
                 # Only containers merge; a config leaf replaces whatever is live.
                 if k in live and isinstance(v, dict | list):
-                    out[k] = _merge(live[k], v, t.child(k)[0])
+                    out[k] = _merge(live[k], v, t.child(k)[0], memo)
                 else:
                     out[k] = v
             return out
@@ -327,11 +340,28 @@ def _merge(live: Any, config: Any, t: _Type) -> Any:
     if isinstance(config, list) and isinstance(live, list):
         kind = t.kind
         if kind != _ATOMIC:
-            return _merge_list(live, config, kind, t.keys, t.items_t if kind == _MAP else _NONE)
+            return _merge_list(live, config, kind, t.keys, t.items_t if kind == _MAP else _NONE, memo)
     return config
 
 
-def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem: _Type) -> list:
+def _merged_item(live: dict, config: dict, t: _Type) -> Any:
+    """_merge of one pair of map-list items, memoized by both items' JSON (fresh objects on a hit)."""
+    try:
+        key = (t, "merge", orjson.dumps(live) + b"\n" + orjson.dumps(config))  # orjson never writes a newline
+    except TypeError:
+        return _merge(live, config, t, False)
+    hit = _ITEM_MEMO.get(key)
+    if hit is not None:
+        return orjson.loads(hit)
+    out = _merge(live, config, t, False)
+    try:
+        _memo_put(key, orjson.dumps(out))
+    except TypeError:
+        pass
+    return out
+
+
+def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem: _Type, memo: bool) -> list:
     # Order as upstream: items only in live keep their place, shared items follow the config's
     # order, new items come where the config puts them.
     lkeys = [item_element(i, kind, keys) for i in live]
@@ -339,7 +369,10 @@ def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem
     lmap = dict(zip(lkeys, live, strict=True))
     if lkeys == ckeys and len(lmap) == len(lkeys):
         # The same distinct keys in the same order (a re-apply): the walk below pairs them up.
-        return [_merge(li_, ci_, elem) for li_, ci_ in zip(live, config, strict=True)]
+        if memo and kind == _MAP:
+            return [_merged_item(li_, ci_, elem) if type(li_) is dict and type(ci_) is dict else _merge(li_, ci_, elem, memo)
+                    for li_, ci_ in zip(live, config, strict=True)]
+        return [_merge(li_, ci_, elem, memo) for li_, ci_ in zip(live, config, strict=True)]
     cmap = dict(zip(ckeys, config, strict=True))
     shared = [k for k in ckeys if k in lmap]
     shared.reverse()  # consumed from the end: the next shared key is shared[-1]
@@ -350,7 +383,7 @@ def _merge_list(live: list, config: list, kind: str, keys: tuple[str, ...], elem
 
     def take(k: str) -> None:
         done.add(k)
-        out.append(_merge(lmap[k], cmap[k], elem) if k in lmap else cmap[k])
+        out.append(_merge(lmap[k], cmap[k], elem, memo) if k in lmap else cmap[k])
         if shared and shared[-1] == k:
             shared.pop()
 
