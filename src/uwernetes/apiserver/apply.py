@@ -134,7 +134,8 @@ def apply(
                and m.entry.get("subresource", "") == subresource), None)
     others = [m for m in managers if m is not me]
     merged = fp.merge(live, orjson.loads(orjson.dumps(config)), schema)
-    if me is not None:
+    same_fields = me is not None and me.fields == applied_set
+    if me is not None and not same_fields:
         # What this manager applied before and nobody holds now; usually nothing.
         gone = me.fields - applied_set
         for m in others:
@@ -162,7 +163,6 @@ def apply(
             m.entry = {**m.entry, "fieldsV1": fp.to_fields_v1(m.fields)}
         kept.append(m.entry)
     if applied_set:
-        same_fields = me is not None and me.fields == applied_set
         if same_fields and not changed and not removed:
             entry = me.entry  # a no-op apply keeps its time
         elif same_fields:

@@ -421,7 +421,13 @@ def validate_pod_update(new: Obj, old: Obj, opts: podspec.PodValidationOptions |
         return errs
     if get_pod_qos(old) != compute_pod_qos(new):
         errs.append(field.invalid("metadata", (new.get("status") or {}).get("qosClass", ""), "Pod QoS is immutable"))
-    munged = meta.deep_copy(new_spec)
+    # Copied only as deep as the munging below writes: the top level, each container, affinity.
+    munged = dict(new_spec)
+    for key in ("containers", "initContainers"):
+        if isinstance(munged.get(key), list):
+            munged[key] = [dict(c) if isinstance(c, dict) else c for c in munged[key]]
+    if isinstance(munged.get("affinity"), dict):
+        munged["affinity"] = dict(munged["affinity"])
     for key in ("containers", "initContainers"):
         for c, o in zip(munged.get(key) or [], old_spec.get(key) or [], strict=False):
             _set_or_pop(c, "image", o.get("image"))
