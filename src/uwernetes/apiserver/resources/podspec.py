@@ -819,6 +819,9 @@ def _validate_lifecycle(lc: Any, grace: int, path: Path) -> list[FieldError]:
 
 
 def _validate_probes_and_lifecycle(c: Obj, grace: int, path: Path) -> list[FieldError]:
+    if (c.get("lifecycle") is None and c.get("livenessProbe") is None and c.get("readinessProbe") is None
+            and c.get("startupProbe") is None):
+        return []  # nothing to check (and no paths to build)
     errs = _validate_lifecycle(c.get("lifecycle"), grace, path.child("lifecycle")) if c.get("lifecycle") is not None else []
     errs.extend(_validate_probe(c.get("livenessProbe"), grace, path.child("livenessProbe"), "liveness"))
     errs.extend(_validate_probe(c.get("readinessProbe"), grace, path.child("readinessProbe"), "readiness"))
