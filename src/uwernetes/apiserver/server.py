@@ -62,6 +62,7 @@ async def bootstrap(registry: Registry) -> None:
 
     await bootstrap_priority_classes(registry)
     await bootstrap_rbac(registry)
+    await __import__("uwernetes.apiserver.resources.flowcontrol_common", fromlist=["x"]).bootstrap_flowcontrol(registry)
 
 
 async def _exists(registry: Registry, rt: Any, namespace: str, name: str) -> bool:

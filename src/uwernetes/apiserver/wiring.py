@@ -75,6 +75,7 @@ def install(app: Any, registry: Registry) -> None:
     from uwernetes.apiserver import componentstatuses_handler
 
     componentstatuses_handler.install(app, registry)
+    __import__("uwernetes.apiserver.bindings_handler", fromlist=["install"]).install(app, registry)
     __import__("uwernetes.apiserver.csr_approval", fromlist=["install"]).install(app, registry)
     __import__("uwernetes.apiserver.reviews", fromlist=["install"]).install(app, registry)
     registry.mutating.append(PodAdmission(registry))

@@ -1,8 +1,9 @@
-"""The core/v1 kinds beyond the first set: persistentvolumes, persistentvolumeclaims, endpoints, limitranges, resourcequotas, replicationcontrollers, podtemplates, componentstatuses, gathered for the catalogue (each kind lives in its own module)."""
+"""The core/v1 kinds beyond the first set: persistentvolumes, persistentvolumeclaims, endpoints, limitranges, resourcequotas, replicationcontrollers, podtemplates, componentstatuses, bindings, gathered for the catalogue (each kind lives in its own module)."""
 
 from __future__ import annotations
 
 from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources.bindings import BINDINGS
 from uwernetes.apiserver.resources.componentstatuses import COMPONENTSTATUSES
 from uwernetes.apiserver.resources.endpoints import ENDPOINTS
 from uwernetes.apiserver.resources.limitranges import LIMITRANGES
@@ -21,4 +22,5 @@ RESOURCES: list[ResourceType] = [
     RESOURCEQUOTAS,
     PODTEMPLATES,
     COMPONENTSTATUSES,
+    BINDINGS,
 ]
