@@ -133,6 +133,8 @@ class ResourceHandlers:
             raise errors.bad_request(
                 f"Object '{'Kind' if data is None else 'Kind'}' is missing in '{req.body[:200].decode('utf-8', 'replace')}'"
             )
+        if rt.builtin:
+            self._check_value_types(data, expected_kind, expected_av, req.body)
         kind = data.get("kind")
         av = data.get("apiVersion")
         if (av and av != expected_av) or (kind and kind != expected_kind):
@@ -156,6 +158,29 @@ class ResourceHandlers:
             )
         warnings = self._field_validation(req, rt, data, expected_kind, expected_av)
         return data, warnings
+
+    def _check_value_types(self, data: Obj, expected_kind: str, expected_av: str, body: bytes) -> None:
+        """Upstream decodes into the Go struct first: a value of the wrong JSON type is a 400
+        (transformDecodeError), whatever fieldValidation says. A body of an unregistered kind is
+        left to the checks after this one, which say so."""
+        from uwernetes.machinery import typecheck
+
+        problem = typecheck.interpret_error(data)
+        if problem is not None:
+            raise errors.bad_request(
+                f"the object provided is unrecognized (must be of type {expected_kind}): {problem} ({_summarize(body)})"
+            )
+        av = data.get("apiVersion") or expected_av
+        kind = data.get("kind") or expected_kind
+        if (av, kind) != (expected_av, expected_kind) and not any(
+            r.api_version == av and r.kind == kind for r in self.registry.resources
+        ):
+            return
+        group, _, version = av.rpartition("/")
+        raw = body if body.lstrip()[:1] == b"{" else None
+        text = typecheck.first_type_error(data, group, version, kind, raw)
+        if text is not None:
+            raise errors.bad_request(f'{kind} in version "{version}" cannot be handled as a {expected_kind}: {text}')
 
     def _field_validation(self, req: Request, rt: ResourceType, data: Obj, kind: str, api_version: str) -> list[str]:
         mode = req.q("fieldValidation") or "Warn"

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from uwernetes.apiserver.resources.base import Context, Obj, ResourceType
 from uwernetes.features import DEFAULT as DEFAULT_FEATURES
 from uwernetes.features import FeatureGates
@@ -77,6 +79,18 @@ def _same_ignoring_version(a: Obj, b: Obj) -> bool:
         elif a[k] != b[k]:
             return False
     return True
+
+
+def _check_patched_types(rt: ResourceType, patched: Obj) -> None:
+    """A patched object that would not decode into the Go struct: upstream's patch handler answers
+    422 Invalid on field `patch`, with an empty kind and name and the patched object as the value.
+    (Server-side apply reports type errors its own way.)"""
+    from uwernetes.machinery import typecheck
+
+    text = typecheck.first_type_error(patched, rt.group, rt.version, rt.kind)
+    if text is not None:
+        value = orjson.dumps(patched).decode()
+        raise errors.invalid("", "", [fielderr.invalid("patch", value, text)])
 
 
 class Registry:
@@ -441,6 +455,8 @@ class Registry:
         async def mutate(current: Obj) -> Obj:
             cur_rv = (current.get("metadata") or {}).get("resourceVersion")
             new = apply_patch(deep_copy(current))
+            if rt.builtin and not ctx.apply:
+                _check_patched_types(rt, new)
             new_rv = (new.get("metadata") or {}).get("resourceVersion")
             if new_rv and new_rv != cur_rv:
                 raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group)
