@@ -163,3 +163,17 @@ def test_single_string_key_elements_match_the_generic_encoding():
     assert fp.item_element({}, "map", ("protocol",)) == 'k:{"protocol":"TCP"}'
     assert fp.item_element({"containerPort": 80}, "map", ("containerPort", "protocol")) == \
         'k:{"containerPort":80,"protocol":"TCP"}'
+
+
+def test_reapplied_unchanged_items_are_the_live_items_themselves():
+    live = {"spec": {"containers": [dict(container("a"), terminationMessagePath="/dev/termination-log")]}}
+    config = {"spec": {"containers": [{"name": "a", "image": "busybox"}]}}
+    cold = fp.merge(live, copy.deepcopy(config), POD)
+    assert cold == live
+    warm = fp.merge(live, copy.deepcopy(config), POD)
+    assert warm == live
+    assert warm["spec"]["containers"][0] is live["spec"]["containers"][0]
+    # A live item that differs is merged, not reused.
+    changed = copy.deepcopy(live)
+    changed["spec"]["containers"][0]["image"] = "old"
+    assert fp.merge(changed, copy.deepcopy(config), POD)["spec"]["containers"][0]["image"] == "busybox"

@@ -344,20 +344,29 @@ def _merge(live: Any, config: Any, t: _Type, memo: bool) -> Any:
     return config
 
 
+_SAME_AS_LIVE = b""  # never valid JSON: marks a merge whose result is the live item unchanged
+
+
 def _merged_item(live: dict, config: dict, t: _Type) -> Any:
-    """_merge of one pair of map-list items, memoized by both items' JSON (fresh objects on a hit)."""
+    """_merge of one pair of map-list items, memoized by both items' JSON.
+
+    A hit whose result was exactly the live item (the usual re-apply of an unchanged item) returns
+    `live` itself, as merging shares live's structure anyway; other hits decode fresh objects, so
+    callers that change the merged object (defaulting) never touch the memo."""
     try:
-        key = (t, "merge", orjson.dumps(live) + b"\n" + orjson.dumps(config))  # orjson never writes a newline
+        live_json = orjson.dumps(live)
+        key = (t, "merge", live_json + b"\n" + orjson.dumps(config))  # orjson never writes a newline
     except TypeError:
         return _merge(live, config, t, False)
     hit = _ITEM_MEMO.get(key)
     if hit is not None:
-        return orjson.loads(hit)
+        return live if hit is _SAME_AS_LIVE else orjson.loads(hit)
     out = _merge(live, config, t, False)
     try:
-        _memo_put(key, orjson.dumps(out))
+        out_json = orjson.dumps(out)
     except TypeError:
-        pass
+        return out
+    _memo_put(key, _SAME_AS_LIVE if out_json == live_json else out_json)
     return out
 
 
