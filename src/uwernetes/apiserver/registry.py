@@ -89,7 +89,8 @@ def _check_patched_types(rt: ResourceType, patched: Obj) -> None:
 
     text = typecheck.first_type_error(patched, rt.group, rt.version, rt.kind)
     if text is not None:
-        value = orjson.dumps(patched).decode()
+        # The patch libraries re-marshal the patched document from Go maps: keys come out sorted.
+        value = orjson.dumps(patched, option=orjson.OPT_SORT_KEYS).decode()
         raise errors.invalid("", "", [fielderr.invalid("patch", value, text)])
 
 
