@@ -177,3 +177,10 @@ def test_reapplied_unchanged_items_are_the_live_items_themselves():
     changed = copy.deepcopy(live)
     changed["spec"]["containers"][0]["image"] = "old"
     assert fp.merge(changed, copy.deepcopy(config), POD)["spec"]["containers"][0]["image"] == "busybox"
+
+
+def test_evict_oldest_drops_the_first_inserted_key():
+    memo = {"a": 1, "b": 2}
+    assert fp.evict_oldest(memo) == "a"
+    assert memo == {"b": 2}
+    assert fp.evict_oldest({}) is None

@@ -127,8 +127,18 @@ def _item_key(t: _Type, what: str, item: dict) -> tuple[_Type, str, bytes] | Non
 
 def _memo_put(key: tuple[_Type, str, bytes], value: Any) -> None:
     if len(_ITEM_MEMO) >= _ITEM_MEMO_MAX:
-        del _ITEM_MEMO[next(iter(_ITEM_MEMO))]
+        evict_oldest(_ITEM_MEMO)
     _ITEM_MEMO[key] = value
+
+
+def evict_oldest(memo: dict) -> Any:
+    """Drop a FIFO memo's oldest key and return it (None if another thread emptied it first)."""
+    try:
+        key = next(iter(memo))
+        del memo[key]
+    except (StopIteration, KeyError, RuntimeError):  # raced with another thread: nothing to do
+        return None
+    return key
 
 
 def _item_fields(item: dict, t: _Type) -> tuple[Path, ...]:
@@ -503,9 +513,8 @@ def decoded_fields(fields: dict | None) -> frozenset[Path]:
         return hit
     out = frozenset(from_fields_v1(fields))
     while _DECODED and _decoded_bytes + len(key) > _DECODED_BUDGET:
-        oldest = next(iter(_DECODED))
-        del _DECODED[oldest]
-        _decoded_bytes -= len(oldest)
+        oldest = evict_oldest(_DECODED)
+        _decoded_bytes -= len(oldest) if oldest is not None else 0
     _DECODED[key] = out
     _decoded_bytes += len(key)
     return out

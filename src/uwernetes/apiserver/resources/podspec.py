@@ -871,7 +871,10 @@ def _container_common(c: Obj, volumes: dict[str, Obj], names: frozenset[str], pa
     errs = _validate_container_common(c, volumes, path, host_users)
     if not errs:
         if len(_CLEAN_CONTAINERS) >= _CLEAN_MAX:
-            del _CLEAN_CONTAINERS[next(iter(_CLEAN_CONTAINERS))]
+            try:
+                del _CLEAN_CONTAINERS[next(iter(_CLEAN_CONTAINERS))]
+            except (StopIteration, KeyError, RuntimeError):  # raced with another thread
+                pass
         _CLEAN_CONTAINERS[key] = None
     return errs
 
