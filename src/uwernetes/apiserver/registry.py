@@ -27,7 +27,7 @@ from uwernetes.machinery.meta import deep_copy
 from uwernetes.machinery.selectors import FieldSelector, LabelSelector
 from uwernetes.machinery.validation import validate_object_meta, validate_object_meta_update
 from uwernetes.storage.interface import Entry, KeyExists, KeyNotFound, RevisionConflict
-from uwernetes.storage.watch_cache import CacheWatcher, WatchCache
+from uwernetes.storage.watch_cache import CachedEntry, CacheWatcher, WatchCache
 
 log = logging.getLogger(__name__)
 
@@ -427,7 +427,7 @@ class Registry:
         ctx = ctx or self.context(subresource=subresource)
         body_rv = (obj.get("metadata") or {}).get("resourceVersion") or ""
 
-        async def mutate(current: Obj) -> Obj:
+        async def mutate(current: Obj, fresh: Callable[[], Obj]) -> Obj:
             new = deep_copy(obj)
             if not body_rv and not rt.strategy.allow_unconditional_update:
                 raise errors.invalid(
@@ -453,9 +453,10 @@ class Registry:
         """PATCH: apply_patch(current) -> desired, retried on conflicts unless the patch pins a version."""
         ctx = ctx or self.context(subresource=subresource)
 
-        async def mutate(current: Obj) -> Obj:
+        async def mutate(current: Obj, fresh: Callable[[], Obj]) -> Obj:
             cur_rv = (current.get("metadata") or {}).get("resourceVersion")
-            new = apply_patch(deep_copy(current))
+            # The patch works on its own copy: `current` is compared with the result later.
+            new = apply_patch(fresh())
             if rt.builtin and not ctx.apply:
                 _check_patched_types(rt, new)
             new_rv = (new.get("metadata") or {}).get("resourceVersion")
@@ -472,7 +473,7 @@ class Registry:
         rt: ResourceType,
         namespace: str | None,
         name: str,
-        mutate: Callable[[Obj], Awaitable[Obj]],
+        mutate: Callable[[Obj, Callable[[], Obj]], Awaitable[Obj]],
         ctx: Context,
         field_manager: str,
         subresource: str,
@@ -502,7 +503,7 @@ class Registry:
         namespace: str | None,
         name: str,
         key: str,
-        mutate: Callable[[Obj], Awaitable[Obj]],
+        mutate: Callable[[Obj, Callable[[], Obj]], Awaitable[Obj]],
         ctx: Context,
         field_manager: str,
         subresource: str,
@@ -520,7 +521,7 @@ class Registry:
                     return created, True
                 raise errors.not_found(rt.plural, name, rt.group)
             old = self._out(rt, entry.obj)
-            new = await mutate(old)
+            new = await mutate(old, self._fresh_copy(rt, entry, old))
             new = self._with_type(rt, new)
             stored = await self._prepare_update(rt, namespace, name, new, old, ctx, field_manager, subresource)
             if stored is old:
@@ -548,6 +549,13 @@ class Registry:
                 continue
             return self._out(rt, written.obj), False
         raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group)
+
+    def _fresh_copy(self, rt: ResourceType, entry: Any, old: Obj) -> Callable[[], Obj]:
+        """Another private copy of the current object: decoded again from the watch cache's JSON
+        (cheaper than copying the decoded one), or a deep copy when the store handed out a dict."""
+        if isinstance(entry, CachedEntry):
+            return lambda: self._out(rt, entry.obj)
+        return lambda: deep_copy(old)
 
     async def _prepare_update(
         self,
