@@ -250,6 +250,8 @@ class Registry:
                 return False
             return True
 
+        # Only the namespace is checked: an object's earlier states match exactly when it does.
+        matches.static = label_sel is None and field_sel is None  # type: ignore[attr-defined]
         return matches
 
     @staticmethod

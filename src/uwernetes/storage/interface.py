@@ -16,6 +16,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import orjson
+
 Obj = dict[str, Any]
 
 ADDED, MODIFIED, DELETED = "ADDED", "MODIFIED", "DELETED"
@@ -29,14 +31,34 @@ class Entry:
     rev: int
 
 
-@dataclass(slots=True)
 class Event:
-    type: str  # ADDED / MODIFIED / DELETED
-    key: str
-    rev: int
-    obj: Obj  # for DELETED: the last state, stamped with the deletion revision
-    raw: bytes
-    prev: Obj | None = None  # the state before the change (None for ADDED)
+    """One change. `prev` is the state before it (None for ADDED); a backend may give it as JSON
+    (`prev_raw`) instead, decoded only if someone reads `prev` (watchers with selectors do)."""
+
+    __slots__ = ("type", "key", "rev", "obj", "raw", "_prev", "prev_raw")
+
+    def __init__(self, type: str, key: str, rev: int, obj: Obj, raw: bytes, prev: Obj | None = None,
+                 prev_raw: bytes | None = None) -> None:
+        self.type = type  # ADDED / MODIFIED / DELETED
+        self.key = key
+        self.rev = rev
+        self.obj = obj  # for DELETED: the last state, stamped with the deletion revision
+        self.raw = raw
+        self._prev = prev
+        self.prev_raw = prev_raw
+
+    @property
+    def prev(self) -> Obj | None:
+        if self._prev is None and self.prev_raw is not None:
+            self._prev = orjson.loads(self.prev_raw)
+        return self._prev
+
+    @property
+    def has_prev(self) -> bool:
+        return self._prev is not None or self.prev_raw is not None
+
+    def __repr__(self) -> str:
+        return f"Event({self.type}, {self.key!r}, {self.rev})"
 
 
 class StorageError(Exception):

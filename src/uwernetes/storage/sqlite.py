@@ -274,20 +274,22 @@ class SQLiteStore:
             w.error = RevisionConflict(w.key, current)
             return revision
         rev = revision + 1
-        prev = orjson.loads(row[0])
+        # The previous state travels as JSON: decoded only if a selector needs it (most watchers
+        # have none), never here on the writer thread.
+        prev_raw = row[0]
         if w.op == "update":
             raw = _stamp(w.obj, rev)
             conn.execute("UPDATE objects SET value = ?, mod_rev = ? WHERE key = ?", (raw, rev, w.key))
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?)", (rev, w.key, _OP_PUT, raw))
             w.result = Entry(w.key, w.obj, raw, rev)
-            w.event = Event(MODIFIED, w.key, rev, w.obj, raw, prev)
+            w.event = Event(MODIFIED, w.key, rev, w.obj, raw, prev_raw=prev_raw)
         else:
-            last = orjson.loads(row[0])
+            last = orjson.loads(prev_raw)
             raw = _stamp(last, rev)
             conn.execute("DELETE FROM objects WHERE key = ?", (w.key,))
             conn.execute("INSERT INTO revisions VALUES (?, ?, ?, ?)", (rev, w.key, _OP_DELETE, raw))
             w.result = Entry(w.key, last, raw, rev)
-            w.event = Event(DELETED, w.key, rev, last, raw, prev)
+            w.event = Event(DELETED, w.key, rev, last, raw, prev_raw=prev_raw)
         return rev
 
     def subscribe(self, prefix: str, on_event, on_revision) -> Any:
@@ -365,12 +367,12 @@ class SQLiteStore:
         ).fetchall()
         events = []
         for rev, key, op, value, prev_op, prev_raw in rows:
-            prev = orjson.loads(prev_raw) if prev_raw is not None and prev_op == _OP_PUT else None
+            had = prev_raw is not None and prev_op == _OP_PUT
             if op == _OP_DELETE:
                 etype = DELETED
             else:
-                etype = MODIFIED if prev is not None else ADDED
-            events.append(Event(etype, key, rev, orjson.loads(value), value, prev))
+                etype = MODIFIED if had else ADDED
+            events.append(Event(etype, key, rev, orjson.loads(value), value, prev_raw=prev_raw if had else None))
         return events
 
     # --- compaction ---

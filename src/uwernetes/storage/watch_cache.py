@@ -100,8 +100,7 @@ class _Past:
     prev_raw: bytes | None
 
     def event(self) -> Event:
-        prev = orjson.loads(self.prev_raw) if self.prev_raw is not None else None
-        return Event(self.type, self.key, self.rev, orjson.loads(self.raw), self.raw, prev)
+        return Event(self.type, self.key, self.rev, orjson.loads(self.raw), self.raw, prev_raw=self.prev_raw)
 
 
 def _restamp(obj: Obj, rev: int) -> tuple[Obj, bytes]:
@@ -183,8 +182,8 @@ class WatchCache:
             self.objects[ev.key] = CachedEntry(ev.key, ev.raw, ev.rev)
         if len(self.history) == self.history.maxlen:
             self.oldest = self.history[0].rev
-        prev_raw = None
-        if ev.prev is not None:
+        prev_raw = ev.prev_raw
+        if prev_raw is None and ev.has_prev:
             prev_raw = before.raw if before is not None else orjson.dumps(ev.prev)
         self.history.append(_Past(ev.type, ev.key, ev.rev, ev.raw, prev_raw))
         if ev.rev > self.revision:
@@ -195,7 +194,11 @@ class WatchCache:
     @staticmethod
     def _deliver(w: CacheWatcher, ev: Event) -> None:
         now = w.matches(ev.obj)
-        before = ev.prev is not None and w.matches(ev.prev)
+        if getattr(w.matches, "static", False):
+            # Namespace and name never change: the old state matched exactly when the new does.
+            before = ev.has_prev and now
+        else:
+            before = ev.has_prev and w.matches(ev.prev)
         if ev.type == DELETED:
             if now or before:
                 w.offer(ev)
@@ -205,10 +208,10 @@ class WatchCache:
         elif now and before:
             w.offer(ev)
         elif now:
-            w.offer(Event(ADDED, ev.key, ev.rev, ev.obj, ev.raw, ev.prev))
+            w.offer(Event(ADDED, ev.key, ev.rev, ev.obj, ev.raw, ev.prev, ev.prev_raw))
         elif before:
             obj, raw = _restamp(ev.prev, ev.rev)
-            w.offer(Event(DELETED, ev.key, ev.rev, obj, raw, ev.prev))
+            w.offer(Event(DELETED, ev.key, ev.rev, obj, raw, ev.prev, ev.prev_raw))
 
     # --- reads ---
 
