@@ -101,9 +101,17 @@ class ResourceHandlers:
     def _dry_run(req: Request) -> bool:
         return bool(req.query.get("dryRun"))
 
-    def _respond(self, req: Request, rt: ResourceType, obj: Obj, code: int = 200, warnings: list[str] | None = None) -> Response:
+    def _respond(self, req: Request, rt: ResourceType, obj: Obj, code: int = 200, warnings: list[str] | None = None,
+                 stored: bool = True) -> Response:
         accept = negotiation.parse_accept(req.headers.get("accept"))
         headers = [(b"warning", warning_header(w)) for w in warnings or ()]
+        if (stored and accept.media == negotiation.JSON and not accept.table and not accept.partial and code < 300
+                and not req.query.get("dryRun")):
+            # What was just written (or read) is in the cache as JSON already.
+            m = obj.get("metadata") or {}
+            raw = self.registry.get_raw_at(rt, m.get("namespace") or None, m.get("name") or "", m.get("resourceVersion") or "")
+            if raw is not None:
+                return Response(code, raw, "application/json", headers)
         if accept.table:
             body = tables.table(rt, [obj], req.q("includeObject") or "Metadata", accept.table)
             body["metadata"] = {"resourceVersion": (obj.get("metadata") or {}).get("resourceVersion", "")}
@@ -301,7 +309,8 @@ class ResourceHandlers:
         self._check_write_options(req, "CreateOptions")
         dry = self._dry_run(req)
         obj, warnings = self._decode_body(req, rt, info)
-        created = await self.registry.create(rt, info.namespace or None, obj, self._ctx(req, dry), self._field_manager(req))
+        created = await self.registry.create(rt, info.namespace or None, obj, self._ctx(req, dry), self._field_manager(req),
+                                             owned=True)
         return self._respond(req, rt, created, 201, warnings)
 
     async def update(self, req: Request, info: RequestInfo, rt: ResourceType) -> Response:
@@ -336,7 +345,7 @@ class ResourceHandlers:
             m = obj.get("metadata") or {}
             body = errors.success_status(m.get("name", info.name), rt.group, rt.plural, m.get("uid", ""))
             return Response(200, orjson.dumps(body))
-        return self._respond(req, rt, obj)
+        return self._respond(req, rt, obj, stored=not options.dry_run)
 
     def _delete_options(self, req: Request) -> DeleteOptions:
         body = None

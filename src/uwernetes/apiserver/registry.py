@@ -215,6 +215,19 @@ class Registry:
             return None
         return self.store.get_raw(key)
 
+    def get_raw_at(self, rt: ResourceType, namespace: str | None, name: str, resource_version: str) -> bytes | None:
+        """The stored JSON of an object if the cache holds exactly that version (answers to writes
+        reuse it instead of encoding the object again)."""
+        if rt.from_storage is not None or not resource_version:
+            return None
+        cache = self._caches.get(rt.storage_prefix)
+        if cache is None or not cache.in_process:
+            return None
+        entry = cache.get(rt.key(namespace, name))
+        if entry is None or str(entry.rev) != resource_version:
+            return None
+        return entry.raw
+
     def matcher(
         self,
         rt: ResourceType,
@@ -365,9 +378,13 @@ class Registry:
         obj: Obj,
         ctx: Context | None = None,
         field_manager: str = "",
+        owned: bool = False,
     ) -> Obj:
+        """Create; `owned` says the caller hands over `obj` (a freshly decoded body) to be changed
+        in place instead of copied."""
         ctx = ctx or self.context()
-        obj = deep_copy(obj)
+        if not owned:
+            obj = deep_copy(obj)
         m = meta.meta(obj)
         if rt.namespaced:
             if m.get("namespace") and namespace and m["namespace"] != namespace:

@@ -44,6 +44,9 @@ class CacheWatcher:
     matches: Filter
     pending: collections.deque = field(default_factory=collections.deque)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    # Keys whose last state this watcher saw matched its selector: for them the state before a
+    # change is known to match without decoding it (see WatchCache._deliver).
+    matched: set = field(default_factory=set)
     closed: bool = False
     overflowed: bool = False
 
@@ -198,7 +201,13 @@ class WatchCache:
             # Namespace and name never change: the old state matched exactly when the new does.
             before = ev.has_prev and now
         else:
-            before = ev.has_prev and w.matches(ev.prev)
+            # Every change of a key passes here in order, so if the last state this watcher saw
+            # matched, the state just before this change did; otherwise decode it and look.
+            before = ev.has_prev and (ev.key in w.matched or w.matches(ev.prev))
+            if now and ev.type != DELETED:
+                w.matched.add(ev.key)
+            else:
+                w.matched.discard(ev.key)
         if ev.type == DELETED:
             if now or before:
                 w.offer(ev)
