@@ -684,7 +684,7 @@ class Registry:
                 )
             await self._admit(rt, "DELETE", None, obj, ctx)
             grace = max(0, rt.strategy.grace_period(obj, options.grace_period_seconds))
-            new = deep_copy(obj)
+            new = self._fresh_copy(rt, entry, obj)()
             nm = meta.meta(new)
             finalizers = list(nm.get("finalizers") or [])
             if self.gc_enabled:
