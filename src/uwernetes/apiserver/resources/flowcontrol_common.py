@@ -11,10 +11,12 @@ Only the configuration is served: requests are not classified or queued.
 from __future__ import annotations
 
 import copy
+import functools
 from typing import Any
 
-from uwernetes.apiserver.resources.base import Obj
-from uwernetes.machinery import errors, field, meta
+from uwernetes.apiserver.resources import core_common as common
+from uwernetes.apiserver.resources.base import Context, Obj, Strategy
+from uwernetes.machinery import errors, field, meta, schemas
 from uwernetes.machinery.field import FieldError, Path
 
 GROUP = "flowcontrol.apiserver.k8s.io"
@@ -32,6 +34,29 @@ KCM, SCHEDULER = "system:kube-controller-manager", "system:kube-scheduler"
 
 
 # --- helpers shared by both kinds' validation ---
+
+class FlowcontrolStrategy(Strategy):
+    """What FlowSchemas and PriorityLevelConfigurations share: status starts empty on create and
+    only the status subresource writes it, checked as conditions."""
+
+    has_status = True
+
+    def prepare_for_create(self, obj: Obj, ctx: Context) -> None:
+        obj["status"] = {}
+
+    def prepare_for_status_update(self, new: Obj, old: Obj, ctx: Context) -> None:
+        common.keep_spec(new, old)
+
+    def validate_status_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
+        return validate_conditions(new.get("status"), Path("status"))
+
+
+@functools.cache
+def column_doc(definition: str, prop: str) -> str:
+    """A printer column's description: the flowcontrol/v1 field's own, as upstream's printers use."""
+    node = schemas.definitions()[f"io.k8s.api.flowcontrol.v1.{definition}"]["properties"][prop]
+    return (node.get("description") or "").split("\n\nPossible enum values:")[0]
+
 
 def has_wildcard(values: Any) -> bool:
     return WILDCARD in (values or ())

@@ -8,7 +8,6 @@ mandatory schemas, `exempt` and `catch-all`, must keep their fixed spec.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -20,10 +19,9 @@ from uwernetes.apiserver.resources.base import (
     Obj,
     Printer,
     ResourceType,
-    Strategy,
     Subresource,
 )
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 DEFAULT_MATCHING_PRECEDENCE = 1000
@@ -181,14 +179,9 @@ def validate_flow_schema(fs: Obj) -> list[FieldError]:
     return errs + fc.validate_conditions(fs.get("status"), Path("status"))
 
 
-class FlowSchemaStrategy(Strategy):
-    has_status = True
-
+class FlowSchemaStrategy(fc.FlowcontrolStrategy):
     def default(self, obj: Obj) -> None:
         default_flow_schema(obj)
-
-    def prepare_for_create(self, obj: Obj, ctx: Context) -> None:
-        obj["status"] = {}
 
     def validate(self, obj: Obj, ctx: Context) -> list[FieldError]:
         return validate_flow_schema(obj)
@@ -196,19 +189,9 @@ class FlowSchemaStrategy(Strategy):
     def validate_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
         return validate_flow_schema(new)
 
-    def prepare_for_status_update(self, new: Obj, old: Obj, ctx: Context) -> None:
-        common.keep_spec(new, old)
-
-    def validate_status_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
-        return fc.validate_conditions(new.get("status"), Path("status"))
-
 
 # --- printing ---
 
-@functools.cache
-def _doc(definition: str, prop: str) -> str:
-    node = schemas.definitions()[f"io.k8s.api.flowcontrol.v1.{definition}"]["properties"][prop]
-    return (node.get("description") or "").split("\n\nPossible enum values:")[0]
 
 
 def missing_pl(fs: Obj) -> str:
@@ -240,9 +223,9 @@ def sort_key(fs: Obj) -> tuple[int, str]:
 PRINTER = Printer(
     columns=[
         common.name_column(),
-        Column("PriorityLevel", description=_doc("PriorityLevelConfigurationReference", "name")),
-        Column("MatchingPrecedence", description=_doc("FlowSchemaSpec", "matchingPrecedence")),
-        Column("DistinguisherMethod", description=_doc("FlowSchemaSpec", "distinguisherMethod")),
+        Column("PriorityLevel", description=fc.column_doc("PriorityLevelConfigurationReference", "name")),
+        Column("MatchingPrecedence", description=fc.column_doc("FlowSchemaSpec", "matchingPrecedence")),
+        Column("DistinguisherMethod", description=fc.column_doc("FlowSchemaSpec", "distinguisherMethod")),
         common.age_column(),
         Column("MissingPL", description="indicates if the referenced priority level exists"),
     ],

@@ -9,7 +9,6 @@ mandatory `catch-all` level keeps its fixed spec; `exempt` may change only `spec
 
 from __future__ import annotations
 
-import functools
 import math
 from datetime import datetime
 from typing import Any
@@ -22,10 +21,9 @@ from uwernetes.apiserver.resources.base import (
     Obj,
     Printer,
     ResourceType,
-    Strategy,
     Subresource,
 )
-from uwernetes.machinery import field, schemas
+from uwernetes.machinery import field
 from uwernetes.machinery.field import FieldError, Path
 
 DEFAULT_NOMINAL_CONCURRENCY_SHARES = 30
@@ -189,14 +187,9 @@ def validate_priority_level(pl: Obj) -> list[FieldError]:
     return errs + fc.validate_conditions(pl.get("status"), Path("status"))
 
 
-class PriorityLevelConfigurationStrategy(Strategy):
-    has_status = True
-
+class PriorityLevelConfigurationStrategy(fc.FlowcontrolStrategy):
     def default(self, obj: Obj) -> None:
         default_priority_level(obj)
-
-    def prepare_for_create(self, obj: Obj, ctx: Context) -> None:
-        obj["status"] = {}
 
     def validate(self, obj: Obj, ctx: Context) -> list[FieldError]:
         return validate_priority_level(obj)
@@ -204,19 +197,9 @@ class PriorityLevelConfigurationStrategy(Strategy):
     def validate_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
         return validate_priority_level(new)
 
-    def prepare_for_status_update(self, new: Obj, old: Obj, ctx: Context) -> None:
-        common.keep_spec(new, old)
-
-    def validate_status_update(self, new: Obj, old: Obj, ctx: Context) -> list[FieldError]:
-        return fc.validate_conditions(new.get("status"), Path("status"))
-
 
 # --- printing ---
 
-@functools.cache
-def _doc(definition: str, prop: str) -> str:
-    node = schemas.definitions()[f"io.k8s.api.flowcontrol.v1.{definition}"]["properties"][prop]
-    return (node.get("description") or "").split("\n\nPossible enum values:")[0]
 
 
 def table_row(pl: Obj, now: datetime | None = None) -> list[Any]:
@@ -237,11 +220,11 @@ def table_row(pl: Obj, now: datetime | None = None) -> list[Any]:
 PRINTER = Printer(
     columns=[
         common.name_column(),
-        Column("Type", description=_doc("PriorityLevelConfigurationSpec", "type")),
-        Column("NominalConcurrencyShares", description=_doc("LimitedPriorityLevelConfiguration", "nominalConcurrencyShares")),
-        Column("Queues", description=_doc("QueuingConfiguration", "queues")),
-        Column("HandSize", description=_doc("QueuingConfiguration", "handSize")),
-        Column("QueueLengthLimit", description=_doc("QueuingConfiguration", "queueLengthLimit")),
+        Column("Type", description=fc.column_doc("PriorityLevelConfigurationSpec", "type")),
+        Column("NominalConcurrencyShares", description=fc.column_doc("LimitedPriorityLevelConfiguration", "nominalConcurrencyShares")),
+        Column("Queues", description=fc.column_doc("QueuingConfiguration", "queues")),
+        Column("HandSize", description=fc.column_doc("QueuingConfiguration", "handSize")),
+        Column("QueueLengthLimit", description=fc.column_doc("QueuingConfiguration", "queueLengthLimit")),
         common.age_column(),
     ],
     row=table_row,
