@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from uwernetes.apiextensions.structural import BUNDLED_RULES
 from uwernetes.machinery import errors
 
 GROUP = "snapshot.storage.k8s.io"
@@ -240,9 +241,13 @@ async def install(registry: Any) -> None:
     """Create the snapshot CRDs that are missing; existing ones (maybe newer) are left alone."""
     rt = registry.resource("apiextensions.k8s.io", "v1", "customresourcedefinitions")
     ctx = registry.context(user="system:apiserver", groups=("system:masters",))
-    for crd in definitions():
-        try:
-            await registry.create(rt, None, crd, ctx, MANAGER)
-        except errors.StatusError as e:
-            if e.code != 409:
-                raise
+    token = BUNDLED_RULES.set(True)
+    try:
+        for crd in definitions():
+            try:
+                await registry.create(rt, None, crd, ctx, MANAGER)
+            except errors.StatusError as e:
+                if e.code != 409:
+                    raise
+    finally:
+        BUNDLED_RULES.reset(token)

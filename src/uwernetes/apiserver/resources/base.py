@@ -7,6 +7,7 @@ the hooks in one fixed order; no kind-specific code lives in the HTTP layer.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +17,38 @@ from uwernetes.machinery.field import FieldError
 Obj = dict[str, Any]
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+
+
+class LazyText:
+    """Text computed on first use: column descriptions read from the OpenAPI schemas, which are
+    loaded only when a Table is first built instead of at import (start-up time)."""
+
+    __slots__ = ("_fn", "_text")
+
+    def __init__(self, fn: Callable[[], str]) -> None:
+        self._fn = fn
+        self._text: str | None = None
+
+    def __str__(self) -> str:
+        if self._text is None:
+            self._text = self._fn()
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        return str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+
+def lazy_text(fn: Callable[..., str]) -> Callable[..., LazyText]:
+    """Decorate a description lookup so it returns LazyText."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> LazyText:
+        return LazyText(lambda: fn(*args))
+
+    return wrapper
 
 
 @dataclass
@@ -33,7 +66,7 @@ class Column:
             "name": self.name,
             "type": self.type,
             "format": self.format,
-            "description": self.description,
+            "description": str(self.description),
             "priority": self.priority,
         }
 

@@ -30,6 +30,7 @@ from uwernetes.apiserver.resources.base import (
     ResourceType,
     Strategy,
     Subresource,
+    lazy_text,
 )
 from uwernetes.machinery import duration, errors, field, meta, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
@@ -459,6 +460,7 @@ def table_row(csr: Obj, now: datetime | None = None) -> list[Any]:
     ]
 
 
+@lazy_text
 def _doc(definition: str, prop: str) -> str:
     return schemas.definitions()[f"io.k8s.api.certificates.v1.{definition}"]["properties"][prop].get("description", "")
 

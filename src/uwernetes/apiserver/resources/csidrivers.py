@@ -11,7 +11,15 @@ from datetime import datetime
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import field, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -22,6 +30,7 @@ MAX_TOKEN_SECONDS = 1 << 32
 MAX_DRIVER_NAME = 63
 
 
+@lazy_text
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.storage.v1.CSIDriverSpec"]["properties"][prop].get("description", "")
 

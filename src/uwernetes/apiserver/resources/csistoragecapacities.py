@@ -14,7 +14,15 @@ from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources import podspec
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import field, quantity, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -130,6 +138,7 @@ class CSIStorageCapacityStrategy(Strategy):
         return validate_csi_storage_capacity_update(new, old)
 
 
+@lazy_text
 @functools.cache
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.storage.v1.CSIStorageCapacity"]["properties"][prop].get("description", "")

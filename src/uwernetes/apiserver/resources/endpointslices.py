@@ -13,7 +13,15 @@ from datetime import datetime
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import field, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -26,6 +34,7 @@ MAX_ENDPOINTS = 1000
 MAX_ZONE_HINTS = 8
 
 
+@lazy_text
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.discovery.v1.EndpointSlice"]["properties"][prop].get("description", "")
 

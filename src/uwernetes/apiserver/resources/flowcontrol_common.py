@@ -15,7 +15,7 @@ import functools
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Context, Obj, Strategy
+from uwernetes.apiserver.resources.base import Context, Obj, Strategy, lazy_text
 from uwernetes.machinery import errors, field, meta, schemas
 from uwernetes.machinery.field import FieldError, Path
 
@@ -51,6 +51,7 @@ class FlowcontrolStrategy(Strategy):
         return validate_conditions(new.get("status"), Path("status"))
 
 
+@lazy_text
 @functools.cache
 def column_doc(definition: str, prop: str) -> str:
     """A printer column's description: the flowcontrol/v1 field's own, as upstream's printers use."""

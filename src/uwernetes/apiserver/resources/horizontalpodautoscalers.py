@@ -36,6 +36,7 @@ from uwernetes.apiserver.resources.base import (
     ResourceType,
     Strategy,
     Subresource,
+    lazy_text,
 )
 from uwernetes.machinery import field, quantity, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
@@ -873,6 +874,7 @@ def table_row(hpa: Obj, now: datetime | None = None) -> list[Any]:
     ]
 
 
+@lazy_text
 def _doc(definition: str, prop: str) -> str:
     try:
         return schemas.definitions()[f"io.k8s.api.autoscaling.v2.{definition}"]["properties"][prop].get("description", "")

@@ -13,7 +13,15 @@ from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources import podspec
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import field, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -22,6 +30,7 @@ POLICY_TYPES = ("Ingress", "Egress")
 PORT_RANGE = "must be between 1 and 65535, inclusive"
 
 
+@lazy_text
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.networking.v1.NetworkPolicySpec"]["properties"][prop].get("description", "")
 

@@ -27,6 +27,7 @@ from uwernetes.apiserver.resources.base import (
     ResourceType,
     Strategy,
     Subresource,
+    lazy_text,
 )
 from uwernetes.machinery import field, meta, quantity, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
@@ -68,6 +69,7 @@ _NAA = re.compile(r"^naa.[A-Za-z0-9]{32}$")
 # --------------------------------------------------------------------------------------------
 
 
+@lazy_text
 @functools.cache
 def schema_doc(definition: str, prop: str) -> str:
     """A field's description as `SwaggerDoc()` has it (the OpenAPI text minus its enum list)."""

@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import errors, field, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -38,6 +46,7 @@ SYSTEM_PRIORITY_CLASSES: tuple[Obj, ...] = (
 )
 
 
+@lazy_text
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.scheduling.v1.PriorityClass"]["properties"][prop].get("description", "")
 

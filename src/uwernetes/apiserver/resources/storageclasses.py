@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Column, Context, Obj, Printer, ResourceType, Strategy
+from uwernetes.apiserver.resources.base import (
+    Column,
+    Context,
+    Obj,
+    Printer,
+    ResourceType,
+    Strategy,
+    lazy_text,
+)
 from uwernetes.machinery import field, schemas, validation
 from uwernetes.machinery.field import FieldError, Path
 
@@ -23,6 +31,7 @@ VOLUME_BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
 DEFAULT_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
 
 
+@lazy_text
 def _doc(prop: str) -> str:
     return schemas.definitions()["io.k8s.api.storage.v1.StorageClass"]["properties"][prop].get("description", "")
 

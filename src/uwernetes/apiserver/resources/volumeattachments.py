@@ -19,6 +19,7 @@ from uwernetes.apiserver.resources.base import (
     ResourceType,
     Strategy,
     Subresource,
+    lazy_text,
 )
 from uwernetes.apiserver.resources.csidrivers import validate_csi_driver_name
 from uwernetes.machinery import field, schemas, validation
@@ -29,6 +30,7 @@ MAX_ERROR_MESSAGE = 1024
 EXACTLY_ONE_SOURCE = "must specify exactly one of inlineVolumeSpec and persistentVolumeName"
 
 
+@lazy_text
 def _doc(definition: str, prop: str) -> str:
     return schemas.definitions()[f"io.k8s.api.storage.v1.{definition}"]["properties"][prop].get("description", "")
 
