@@ -411,7 +411,7 @@ class Registry:
         # The writer owns what it sent (after defaulting), not what admission adds: upstream's
         # field manager runs in the handler, before admission and the strategy.
         if not ctx.apply:
-            record_update(obj, None, field_manager or _default_manager(ctx), rt.api_version)
+            record_update(obj, None, field_manager or _default_manager(ctx), rt.api_version, schema=_schema_of(rt))
         await self._check_namespace(rt, m.get("namespace"), m.get("name", ""))
         await self._mutate(rt, "CREATE", obj, None, ctx)
         rt.strategy.prepare_for_create(obj, ctx)
@@ -645,7 +645,8 @@ class Registry:
             return old
         await self._admit(rt, "UPDATE", new, old, ctx)
         if not ctx.apply:
-            record_update(new, old, field_manager or _default_manager(ctx), rt.api_version, subresource)
+            record_update(new, old, field_manager or _default_manager(ctx), rt.api_version, subresource,
+                          schema=_schema_of(rt))
         hook = self.before_store.get((rt.group, rt.plural))
         if hook is not None:
             await hook("UPDATE", new, old)
@@ -756,6 +757,13 @@ class _KeyLock:
     def __init__(self) -> None:
         self.lock = asyncio.Lock()
         self.users = 0
+
+
+def _schema_of(rt: ResourceType) -> dict | None:
+    """The schema managed fields are typed with (the one server-side apply uses)."""
+    from uwernetes.apiserver.patching import schema_of
+
+    return schema_of(rt)
 
 
 def _without_rv(obj: Obj) -> Obj:

@@ -95,6 +95,11 @@ _NONE = _Type(None)
 _COMPILED: dict[int, _Type] = {}
 
 
+def schema_type(node: dict | None) -> _Type:
+    """The compiled form of a schema node (list kinds, map keys, children), shared and cached."""
+    return _compile(node)
+
+
 def _compile(node: dict | None) -> _Type:
     # Memoized by identity (checked, so a recycled id never returns a stale node): applies walk
     # the same schema nodes thousands of times.

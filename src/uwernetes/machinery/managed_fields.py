@@ -10,6 +10,7 @@ from typing import Any
 
 import orjson
 
+from uwernetes.machinery import fieldpath as fp
 from uwernetes.machinery.meta import now_rfc3339
 
 # Identity and system-owned metadata never show in field sets.
@@ -41,27 +42,62 @@ def _list_item_key(item: Any) -> str | None:
     return None
 
 
-def fields_of(value: Any) -> dict[str, Any]:
+# The kind's schema decides list and map semantics (atomic, set, map keys) as upstream's typed
+# field sets do; without one (a field the schema does not declare) the common association keys
+# are guessed from the items.
+Type = Any  # fieldpath's compiled schema node, or None
+
+
+def _child(t: Type, name: str) -> Type:
+    if t is None:
+        return None
+    ct, _ = t.child(name)
+    return None if ct.none else ct
+
+
+def _items(t: Type) -> Type:
+    if t is None:
+        return None
+    it = t.items_t
+    return None if it.none else it
+
+
+def _element(item: Any, t: Type) -> str | None:
+    """The path element of one list item; None when the list is atomic."""
+    if t is None:
+        return _list_item_key(item)
+    if t.kind == "atomic":
+        return None
+    return fp.item_element(item, t.kind, t.keys)
+
+
+def fields_of(value: Any, t: Type = None) -> dict[str, Any]:
     """FieldsV1 for every leaf under value."""
     if isinstance(value, dict):
+        if t is not None and t.atomic_map:
+            return {}  # an atomic map is itself the leaf
         out: dict[str, Any] = {}
         for k, v in value.items():
-            out[f"f:{k}"] = fields_of(v) if isinstance(v, dict | list) else {}
+            out[f"f:{k}"] = fields_of(v, _child(t, k)) if isinstance(v, dict | list) else {}
         return out
     if isinstance(value, list):
         out = {}
+        it = _items(t)
         for item in value:
-            key = _list_item_key(item)
+            key = _element(item, t)
             if key is None:
                 return {}  # atomic list: the list itself is the leaf
-            sub = fields_of(item)
+            if t is not None and t.kind == "set":
+                out[key] = {}
+                continue
+            sub = fields_of(item, it)
             sub["."] = {}
             out[key] = sub
         return out
     return {}
 
 
-def object_fields(obj: dict[str, Any], include_status: bool) -> dict[str, Any]:
+def object_fields(obj: dict[str, Any], include_status: bool, t: Type = None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in obj.items():
         if k in ("apiVersion", "kind") or (k == "status" and not include_status):
@@ -69,9 +105,9 @@ def object_fields(obj: dict[str, Any], include_status: bool) -> dict[str, Any]:
         if k == "metadata":
             meta = {mk: mv for mk, mv in (v or {}).items() if mk not in _SKIPPED_META}
             if meta:
-                out["f:metadata"] = fields_of(meta)
+                out["f:metadata"] = fields_of(meta, _child(t, k))
             continue
-        out[f"f:{k}"] = fields_of(v) if isinstance(v, dict | list) else {}
+        out[f"f:{k}"] = fields_of(v, _child(t, k)) if isinstance(v, dict | list) else {}
     return out
 
 
@@ -99,21 +135,24 @@ def record_update(
     api_version: str,
     subresource: str = "",
     include_status: bool = False,
+    schema: dict[str, Any] | None = None,
 ) -> None:
     """Add or merge the manager's Update entry for the fields this write set or changed."""
     meta = obj.setdefault("metadata", {})
     entries = [dict(e) for e in (meta.get("managedFields") or [])]
+    t = fp.schema_type(schema) if schema is not None else None
     if old is None:
-        changed = object_fields(obj, include_status or subresource == "status")
+        changed = object_fields(obj, include_status or subresource == "status", t)
     else:
         if subresource == "status":
-            changed = _diff(fields_of(obj.get("status") or {}), fields_of(old.get("status") or {}))
+            st = _child(t, "status")
+            changed = _diff(fields_of(obj.get("status") or {}, st), fields_of(old.get("status") or {}, st))
             changed = {"f:status": changed} if changed else None
         else:
             # Compare values, not just field presence: a changed leaf is owned by its writer.
-            changed = _changed_fields(obj, old, include_status)
+            changed = _changed_fields(obj, old, include_status, t)
     if entries and old is not None:
-        entries = _transfer(entries, obj, old, changed, manager, api_version, subresource, include_status)
+        entries = _transfer(entries, obj, old, changed, manager, api_version, subresource, include_status, t)
     if not changed:
         if entries:
             meta["managedFields"] = entries
@@ -149,41 +188,43 @@ def sort_key(e: dict[str, Any]) -> tuple:
     return (e.get("operation", ""), e.get("time") or "", e.get("manager", ""), e.get("apiVersion", ""), e.get("subresource", ""))
 
 
-def _changed_fields(new: dict, old: dict, include_status: bool) -> dict | None:
-    def walk(n: Any, o: Any) -> Any:
+def _changed_fields(new: dict, old: dict, include_status: bool, root: Type = None) -> dict | None:
+    def walk(n: Any, o: Any, t: Type) -> Any:
         if n == o:
             return None
-        if isinstance(n, dict) and isinstance(o, dict):
+        if isinstance(n, dict) and isinstance(o, dict) and not (t is not None and t.atomic_map):
             out = {}
             for k, v in n.items():
                 if k in o:
-                    d = walk(v, o[k])
+                    d = walk(v, o[k], _child(t, k))
                     if d is not None:
                         out[f"f:{k}"] = d
                 else:
-                    out[f"f:{k}"] = fields_of(v) if isinstance(v, dict | list) else {}
+                    out[f"f:{k}"] = fields_of(v, _child(t, k)) if isinstance(v, dict | list) else {}
             return out or None
         if isinstance(n, list) and isinstance(o, list):
-            keyed = _keyed(n), _keyed(o)
+            keyed = _keyed(n, t), _keyed(o, t)
             if keyed[0] is not None and keyed[1] is not None:
                 # Items matched by key: a change to one item is not a change to its siblings.
+                it = _items(t)
+                set_list = t is not None and t.kind == "set"
                 out = {}
                 for key, item in keyed[0].items():
                     if key in keyed[1]:
-                        d = walk(item, keyed[1][key])
+                        d = None if set_list else walk(item, keyed[1][key], it)
                         if d is not None:
                             out[key] = d
                     else:
-                        out[key] = {**fields_of(item), ".": {}}
+                        out[key] = {} if set_list else {**fields_of(item, it), ".": {}}
                 return out or None
-        return fields_of(n) if isinstance(n, dict | list) else {}
+        return fields_of(n, t) if isinstance(n, dict | list) else {}
 
     trimmed_new = {k: v for k, v in new.items() if k not in ("apiVersion", "kind") and (include_status or k != "status")}
     trimmed_old = {k: v for k, v in old.items() if k not in ("apiVersion", "kind") and (include_status or k != "status")}
     for t in (trimmed_new, trimmed_old):
         if "metadata" in t:
             t["metadata"] = {k: v for k, v in (t["metadata"] or {}).items() if k not in _SKIPPED_META}
-    return walk(trimmed_new, trimmed_old)
+    return walk(trimmed_new, trimmed_old, root)
 
 
 def _merge(a: dict, b: dict) -> dict:
@@ -193,40 +234,45 @@ def _merge(a: dict, b: dict) -> dict:
     return out
 
 
-def _keyed(items: list) -> dict[str, Any] | None:
+def _keyed(items: list, t: Type = None) -> dict[str, Any] | None:
     """Items by their association key, or None when the list is atomic."""
     out: dict[str, Any] = {}
     for item in items:
-        key = _list_item_key(item)
+        key = _element(item, t)
         if key is None or key in out:
             return None
         out[key] = item
     return out if items else None
 
 
-def _removed(new: Any, old: Any, prefix: tuple[str, ...], out: set) -> None:
+def _removed(new: Any, old: Any, prefix: tuple[str, ...], out: set, t: Type = None) -> None:
     """Paths present in old and gone from new (with everything under them)."""
     if new == old:
         return
-    if isinstance(new, dict) and isinstance(old, dict):
+    if isinstance(new, dict) and isinstance(old, dict) and not (t is not None and t.atomic_map):
         for k, v in old.items():
             p = (*prefix, f"f:{k}")
+            ct = _child(t, k)
             if k in new:
-                _removed(new[k], v, p, out)
+                _removed(new[k], v, p, out, ct)
             else:
                 out.add(p)
-                out.update(_paths(fields_of(v) if isinstance(v, dict | list) else {}, p))
+                out.update(_paths(fields_of(v, ct) if isinstance(v, dict | list) else {}, p))
         return
     if isinstance(new, list) and isinstance(old, list):
-        kn, ko = _keyed(new), _keyed(old)
+        kn, ko = _keyed(new, t), _keyed(old, t)
         if kn is not None and ko is not None:
+            it = _items(t)
+            set_list = t is not None and t.kind == "set"
             for key, item in ko.items():
                 p = (*prefix, key)
                 if key in kn:
-                    _removed(kn[key], item, p, out)
+                    if not set_list:
+                        _removed(kn[key], item, p, out, it)
                 else:
                     out.add(p)
-                    out.update(_paths(fields_of(item), p))
+                    if not set_list:
+                        out.update(_paths(fields_of(item, it), p))
 
 
 def _paths(fields: dict, prefix: tuple[str, ...] = ()) -> set:
@@ -244,14 +290,14 @@ def _paths(fields: dict, prefix: tuple[str, ...] = ()) -> set:
 
 def _transfer(
     entries: list[dict[str, Any]], new: dict, old: dict, changed: dict | None, manager: str, api_version: str,
-    subresource: str, include_status: bool,
+    subresource: str, include_status: bool, t: Type = None,
 ) -> list[dict[str, Any]]:
     """Upstream's Update: fields it changed leave the other managers, fields it removed leave everyone."""
     from uwernetes.machinery.fieldpath import decoded_fields, to_fields_v1
 
     status = include_status or subresource == "status"
     removed: set = set()
-    _removed(_view(new, status), _view(old, status), (), removed)
+    _removed(_view(new, status), _view(old, status), (), removed, t)
     taken = _paths(changed) if changed else set()
     if not removed and not taken:
         return entries
