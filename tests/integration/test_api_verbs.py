@@ -138,3 +138,14 @@ def test_invalid_create_and_update_options_are_422(cluster):
     assert api.post(CM, json=cm("opts")).status_code == 201
     r = api.put(f"{CM}/opts", params={"dryRun": "Foo"}, json=cm("opts"))
     assert r.status_code == 422 and r.json()["message"].startswith('UpdateOptions.meta.k8s.io "" is invalid: dryRun')
+
+
+def test_malformed_scale_patch_is_400_and_changes_nothing(cluster):
+    api = cluster.client()
+    assert api.post(DEPLOY, json=deployment("scaly")).status_code == 201
+    before = api.get(f"{DEPLOY}/scaly").json()["metadata"]["resourceVersion"]
+    r = api.patch(f"{DEPLOY}/scaly/scale", content=b'{"spec":', headers=MERGE)
+    assert (r.status_code, r.json()["message"]) == (400, "error decoding patch: unexpected end of JSON input")
+    r = api.patch(f"{DEPLOY}/scaly/scale", content=b'{"spec":{"replicas":2}}', headers=MERGE)
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 2
+    assert api.get(f"{DEPLOY}/scaly").json()["metadata"]["resourceVersion"] != before

@@ -46,18 +46,20 @@ def install(app: Any, registry: Registry) -> None:
         if info.verb not in ("update", "patch"):
             raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
         media = negotiation.media_type(req.headers.get("content-type"))
-        body = negotiation.decode_object(req.body, media)
+        if info.verb == "update":
+            body = negotiation.decode_object(req.body, media)
+            if not isinstance(body, dict):
+                raise errors.bad_request("Scale must be an object")
+        else:
+            # A patch body is checked and decoded by the patcher, in upstream's order.
+            from uwernetes.apiserver import patching
+
+            apply_patch, _ = patching.patcher(copy.copy(req), _SCALE_RT, media, "")
 
         def desired_scale(current_scale: dict) -> dict:
             if info.verb == "update":
-                if not isinstance(body, dict):
-                    raise errors.bad_request("Scale must be an object")
                 return body
-            from uwernetes.apiserver import patching
-
-            fake = copy.copy(req)
-            apply_fn, _ = patching.patcher(fake, _SCALE_RT, media, "")
-            return apply_fn(current_scale)
+            return apply_patch(current_scale)
 
         def mutate(obj: dict) -> dict:
             current_scale = adapter.to_scale(obj)
