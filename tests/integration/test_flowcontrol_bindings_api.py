@@ -163,3 +163,10 @@ def test_bindings_bind_pods_like_the_binding_subresource(cluster):
     # The answer is a Status, not a Binding, so kubectl names what it printed from that.
     assert out.strip() == "status/<unknown> created"
     assert api.get(f"{PODS}/it-bind-2").json()["spec"]["nodeName"] == "node-2"
+
+
+def test_flowschema_table_is_ordered_by_matching_precedence(cluster):
+    out = cluster.kubectl("get", "flowschemas", "--no-headers").stdout.splitlines()
+    precedences = [int(line.split()[2]) for line in out]
+    assert precedences == sorted(precedences) and precedences[0] == 1 and len(out) >= 13
+    assert out[0].split()[0] == "exempt"

@@ -56,6 +56,8 @@ def table(
     with_columns: bool = True,
 ) -> dict[str, Any]:
     printer = printer_for(rt)
+    if printer.sort_key is not None and len(objs) > 1:
+        objs = sorted(objs, key=printer.sort_key)
     rows = []
     for obj in objs:
         row: dict[str, Any] = {"cells": printer.row(obj)}

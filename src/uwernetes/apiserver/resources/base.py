@@ -79,6 +79,8 @@ class Printer:
     row: Callable[[Obj], list[Any]]
     # Optional row conditions (pods: Completed/Failed).
     conditions: Callable[[Obj], list[dict[str, Any]]] | None = None
+    # Row order of list tables where upstream's printer sorts (FlowSchemas by precedence).
+    sort_key: Callable[[Obj], Any] | None = None
 
 
 @dataclass

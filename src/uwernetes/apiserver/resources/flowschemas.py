@@ -230,6 +230,7 @@ PRINTER = Printer(
         Column("MissingPL", description="indicates if the referenced priority level exists"),
     ],
     row=table_row,
+    sort_key=sort_key,
 )
 
 FLOWSCHEMAS = ResourceType(
