@@ -184,3 +184,23 @@ def test_in_process_client_gets_the_same_answer(cluster):
     assert (e.value.code, e.value.status["details"]["causes"][0]["field"]) == (422, "patch")
     assert e.value.status["message"].endswith(
         ": json: cannot unmarshal bool into Go struct field ConfigMap.data of type string")
+
+
+APPLY = {"content-type": "application/apply-patch+yaml"}
+
+
+# The namespace in the message is the applied body's own (empty here), as upstream prints it.
+@pytest.mark.parametrize(
+    "path,name,body,message",
+    [
+        (CM, "applied-cm", configmap("applied-cm", data=5), "(/applied-cm; /v1, Kind=ConfigMap): .data: expected map, got int64"),
+        (DEPLOY, "applied-deploy", deployment("applied-deploy", replicas="x"),
+         "(/applied-deploy; apps/v1, Kind=Deployment): .spec.replicas: expected numeric (int or float), got string"),
+    ],
+)
+def test_apply_with_wrong_type_is_500_typed_patch_error(cluster, path, name, body, message):
+    api = cluster.client()
+    r = api.patch(f"{path}/{name}", params={"fieldManager": "m"}, content=json.dumps(body).encode(), headers=APPLY)
+    assert r.status_code == 500
+    assert r.json()["message"] == "failed to create typed patch object " + message
+    assert api.get(f"{path}/{name}").status_code == 404
