@@ -36,3 +36,13 @@ def test_shared_decoder_window_is_bounded():
     dec.decode(lines[2])
     assert dec.decode(lines[0]) is not first  # evicted: decoded again
     assert dec.decode(lines[2]) is dec.decode(lines[2])
+
+
+def test_shared_decoder_bounds_the_bytes_it_keeps():
+    dec = SharedDecoder(window=100, max_bytes=250)
+    big = [b'{"type":"ADDED","object":{"metadata":{"name":"%d"},"data":"%s"}}' % (i, b"x" * 60) for i in range(5)]
+    first = dec.decode(big[0])
+    for line in big[1:]:
+        dec.decode(line)
+    assert dec._bytes <= 250 and len(dec._recent) < 5
+    assert dec.decode(big[0]) is not first  # evicted by size, decoded again

@@ -34,8 +34,11 @@ class SharedDecoder:
     (as client-go's informer caches are), and carry no managedFields (informers drop them).
     """
 
-    def __init__(self, window: int = 8192) -> None:
+    def __init__(self, window: int = 8192, max_bytes: int = 32 << 20) -> None:
         self.window = window
+        # The remembered lines are kept as keys; big objects must not make that gigabytes.
+        self.max_bytes = max_bytes
+        self._bytes = 0
         self._recent: collections.OrderedDict[bytes, dict[str, Any]] = collections.OrderedDict()
 
     def decode(self, line: bytes) -> dict[str, Any]:
@@ -50,8 +53,10 @@ class SharedDecoder:
         if isinstance(obj, dict):
             _intern_values(obj)
         self._recent[line] = ev
-        if len(self._recent) > self.window:
-            self._recent.popitem(last=False)
+        self._bytes += len(line)
+        while len(self._recent) > 1 and (len(self._recent) > self.window or self._bytes > self.max_bytes):
+            old, _ = self._recent.popitem(last=False)
+            self._bytes -= len(old)
         return ev
 
 
