@@ -46,3 +46,31 @@ def test_shared_decoder_bounds_the_bytes_it_keeps():
         dec.decode(line)
     assert dec._bytes <= 250 and len(dec._recent) < 5
     assert dec.decode(big[0]) is not first  # evicted by size, decoded again
+
+
+def test_watch_cache_history_shares_previous_bytes_and_keeps_a_byte_budget(monkeypatch):
+    import asyncio
+
+    from uwernetes.storage import watch_cache as wc
+    from uwernetes.storage.interface import ADDED, MODIFIED, Event
+
+    cache = wc.WatchCache(store=object(), prefix="/registry/things/")
+    monkeypatch.setattr(wc, "HISTORY_BYTES", 3000)
+
+    def event(type_, rev, size):
+        obj = {"metadata": {"name": "a", "resourceVersion": str(rev)}, "data": "x" * size}
+        return Event(type_, "/registry/things/a", rev, obj, orjson.dumps(obj), prev_raw=None if type_ == ADDED else b"{}")
+
+    asyncio.run(asyncio.sleep(0))
+    cache._on_event(event(ADDED, 1, 1000))
+    cache._on_event(event(MODIFIED, 2, 1000))
+    assert cache.history[1].prev_raw is cache.history[0].raw  # the cached bytes, not a copy
+    cache._on_event(event(MODIFIED, 3, 1000))
+    assert [p.rev for p in cache.history] == [2, 3] and cache.oldest == 1
+    watcher = cache.watch(1, lambda obj: True)
+    assert [e.rev for e in watcher.drain()] == [2, 3]
+    try:
+        cache.watch(0, lambda obj: True)
+        raise AssertionError("a watch from before the kept history must be refused")
+    except wc.TooOld:
+        pass

@@ -25,6 +25,7 @@ from uwernetes.storage.interface import ADDED, DELETED, MODIFIED, Entry, Event, 
 log = logging.getLogger(__name__)
 
 DEFAULT_HISTORY = 20000
+HISTORY_BYTES = 256 << 20  # per resource: 20,000 pods of ~4 KB fit many times over
 WATCHER_BUFFER = 100000
 
 Filter = Callable[[Obj], bool]
@@ -119,6 +120,7 @@ class WatchCache:
         self.objects: dict[str, CachedEntry] = {}
         # History keeps bytes, not dicts: a decoded object costs ~7x its JSON, and replays are rare.
         self.history: collections.deque[_Past] = collections.deque(maxlen=history)
+        self._history_bytes = 0
         self.revision = 0  # the store revision this cache reflects
         self.oldest = 0  # watches from before this revision cannot be replayed
         self.watchers: set[CacheWatcher] = set()
@@ -185,10 +187,19 @@ class WatchCache:
             self.objects[ev.key] = CachedEntry(ev.key, ev.raw, ev.rev)
         if len(self.history) == self.history.maxlen:
             self.oldest = self.history[0].rev
-        prev_raw = ev.prev_raw
-        if prev_raw is None and ev.has_prev:
-            prev_raw = before.raw if before is not None else orjson.dumps(ev.prev)
+            self._history_bytes -= len(self.history[0].raw)
+        # The previous state is the bytes the cache already holds (shared with the previous
+        # event's history entry), not another copy of them.
+        prev_raw = None
+        if ev.has_prev:
+            prev_raw = before.raw if before is not None else (ev.prev_raw or orjson.dumps(ev.prev))
         self.history.append(_Past(ev.type, ev.key, ev.rev, ev.raw, prev_raw))
+        self._history_bytes += len(ev.raw)
+        while self._history_bytes > HISTORY_BYTES and len(self.history) > 1:
+            # Big objects: keep the history to a memory budget; older watches get 410 and re-list.
+            gone = self.history.popleft()
+            self._history_bytes -= len(gone.raw)
+            self.oldest = gone.rev
         if ev.rev > self.revision:
             self.revision = ev.rev
         for w in self.watchers:
