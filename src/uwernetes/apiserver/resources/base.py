@@ -45,10 +45,22 @@ def lazy_text(fn: Callable[..., str]) -> Callable[..., LazyText]:
     """Decorate a description lookup so it returns LazyText."""
 
     @functools.wraps(fn)
-    def wrapper(*args: Any) -> LazyText:
-        return LazyText(lambda: fn(*args))
+    def wrapper(*args: Any, **kwargs: Any) -> LazyText:
+        return LazyText(lambda: fn(*args, **kwargs))
 
     return wrapper
+
+
+@lazy_text
+@functools.cache
+def field_doc(definition: str, prop: str, enum_values: bool = True) -> str:
+    """A schema field's description (definition: the full OpenAPI name), for printer columns;
+    `enum_values=False` drops the "Possible enum values" list, as SwaggerDoc() has it."""
+    from uwernetes.machinery import schemas
+
+    node = ((schemas.definitions().get(definition) or {}).get("properties") or {}).get(prop) or {}
+    text = node.get("description") or ""
+    return text if enum_values else text.split("\n\nPossible enum values:")[0]
 
 
 @dataclass

@@ -25,14 +25,15 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
     Subresource,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import duration, errors, field, meta, schemas, validation
+from uwernetes.machinery import duration, errors, field, meta, validation
 from uwernetes.machinery.field import FieldError, Path
 
 LEGACY_UNKNOWN_SIGNER = "kubernetes.io/legacy-unknown"
@@ -460,9 +461,8 @@ def table_row(csr: Obj, now: datetime | None = None) -> list[Any]:
     ]
 
 
-@lazy_text
-def _doc(definition: str, prop: str) -> str:
-    return schemas.definitions()[f"io.k8s.api.certificates.v1.{definition}"]["properties"][prop].get("description", "")
+def _doc(definition: str, prop: str) -> LazyText:
+    return field_doc(f"io.k8s.api.certificates.v1.{definition}", prop)
 
 
 PRINTER = Printer(

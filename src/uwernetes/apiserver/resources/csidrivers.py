@@ -14,13 +14,14 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 FS_GROUP_POLICIES = ("File", "None", "ReadWriteOnceWithFSType")  # sorted, as sets.List() prints them
@@ -30,9 +31,8 @@ MAX_TOKEN_SECONDS = 1 << 32
 MAX_DRIVER_NAME = 63
 
 
-@lazy_text
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.storage.v1.CSIDriverSpec"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.storage.v1.CSIDriverSpec", prop)
 
 
 def validate_csi_driver_name(name: Any, path: Path | str) -> list[FieldError]:

@@ -8,7 +8,6 @@ are frozen after creation.
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +16,14 @@ from uwernetes.apiserver.resources import podspec
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, quantity, schemas, validation
+from uwernetes.machinery import field, quantity, validation
 from uwernetes.machinery.field import FieldError, Path
 
 QUANTITY_FIELDS = ("capacity", "maximumVolumeSize")
@@ -138,10 +138,8 @@ class CSIStorageCapacityStrategy(Strategy):
         return validate_csi_storage_capacity_update(new, old)
 
 
-@lazy_text
-@functools.cache
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.storage.v1.CSIStorageCapacity"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.storage.v1.CSIStorageCapacity", prop)
 
 
 def table_row(capacity: Obj, now: datetime | None = None) -> list[Any]:

@@ -16,13 +16,14 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 ADDRESS_TYPES = ("FQDN", "IPv4", "IPv6")  # sorted, as sets.List() prints them
@@ -34,9 +35,8 @@ MAX_ENDPOINTS = 1000
 MAX_ZONE_HINTS = 8
 
 
-@lazy_text
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.discovery.v1.EndpointSlice"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.discovery.v1.EndpointSlice", prop)
 
 
 def parse_ip(text: Any) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

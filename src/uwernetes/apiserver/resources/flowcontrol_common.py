@@ -11,12 +11,11 @@ Only the configuration is served: requests are not classified or queued.
 from __future__ import annotations
 
 import copy
-import functools
 from typing import Any
 
 from uwernetes.apiserver.resources import core_common as common
-from uwernetes.apiserver.resources.base import Context, Obj, Strategy, lazy_text
-from uwernetes.machinery import errors, field, meta, schemas
+from uwernetes.apiserver.resources.base import Context, LazyText, Obj, Strategy, field_doc
+from uwernetes.machinery import errors, field, meta
 from uwernetes.machinery.field import FieldError, Path
 
 GROUP = "flowcontrol.apiserver.k8s.io"
@@ -51,12 +50,8 @@ class FlowcontrolStrategy(Strategy):
         return validate_conditions(new.get("status"), Path("status"))
 
 
-@lazy_text
-@functools.cache
-def column_doc(definition: str, prop: str) -> str:
-    """A printer column's description: the flowcontrol/v1 field's own, as upstream's printers use."""
-    node = schemas.definitions()[f"io.k8s.api.flowcontrol.v1.{definition}"]["properties"][prop]
-    return (node.get("description") or "").split("\n\nPossible enum values:")[0]
+def column_doc(definition: str, prop: str) -> LazyText:
+    return field_doc(f"io.k8s.api.flowcontrol.v1.{definition}", prop, enum_values=False)
 
 
 def has_wildcard(values: Any) -> bool:

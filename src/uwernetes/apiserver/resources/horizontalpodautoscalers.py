@@ -31,14 +31,15 @@ from uwernetes.apiserver.resources import podspec
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
     Subresource,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, quantity, schemas, validation
+from uwernetes.machinery import field, quantity, validation
 from uwernetes.machinery.field import FieldError, Path
 
 METRIC_SPECS_ANNOTATION = "autoscaling.alpha.kubernetes.io/metrics"
@@ -874,12 +875,8 @@ def table_row(hpa: Obj, now: datetime | None = None) -> list[Any]:
     ]
 
 
-@lazy_text
-def _doc(definition: str, prop: str) -> str:
-    try:
-        return schemas.definitions()[f"io.k8s.api.autoscaling.v2.{definition}"]["properties"][prop].get("description", "")
-    except (KeyError, TypeError):
-        return ""
+def _doc(definition: str, prop: str) -> LazyText:
+    return field_doc(f"io.k8s.api.autoscaling.v2.{definition}", prop)
 
 
 PRINTER = Printer(

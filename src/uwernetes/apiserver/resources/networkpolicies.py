@@ -16,13 +16,14 @@ from uwernetes.apiserver.resources import podspec
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
@@ -30,9 +31,8 @@ POLICY_TYPES = ("Ingress", "Egress")
 PORT_RANGE = "must be between 1 and 65535, inclusive"
 
 
-@lazy_text
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.networking.v1.NetworkPolicySpec"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.networking.v1.NetworkPolicySpec", prop)
 
 
 def default_network_policy(np: Obj) -> None:

@@ -11,7 +11,6 @@ definitions (the same Go doc comments upstream's `SwaggerDoc()` returns).
 from __future__ import annotations
 
 import copy
-import functools
 import posixpath
 import re
 from datetime import datetime
@@ -22,14 +21,15 @@ from uwernetes.apiserver.resources import podspec
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
     Subresource,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, meta, quantity, schemas, validation
+from uwernetes.machinery import field, meta, quantity, validation
 from uwernetes.machinery.field import FieldError, Path
 
 # sets.List order (sorted), as upstream's NotSupported errors list them.
@@ -69,12 +69,8 @@ _NAA = re.compile(r"^naa.[A-Za-z0-9]{32}$")
 # --------------------------------------------------------------------------------------------
 
 
-@lazy_text
-@functools.cache
-def schema_doc(definition: str, prop: str) -> str:
-    """A field's description as `SwaggerDoc()` has it (the OpenAPI text minus its enum list)."""
-    node = schemas.definitions()[f"io.k8s.api.core.v1.{definition}"]["properties"][prop]
-    return (node.get("description") or "").split("\n\nPossible enum values:")[0]
+def schema_doc(definition: str, prop: str) -> LazyText:
+    return field_doc(f"io.k8s.api.core.v1.{definition}", prop, enum_values=False)
 
 
 def default_resource_list(rl: Any, kind: str) -> None:

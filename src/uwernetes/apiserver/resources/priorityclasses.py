@@ -15,13 +15,14 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import errors, field, schemas, validation
+from uwernetes.machinery import errors, field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 SYSTEM_PREFIX = "system-"
@@ -46,9 +47,8 @@ SYSTEM_PRIORITY_CLASSES: tuple[Obj, ...] = (
 )
 
 
-@lazy_text
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.scheduling.v1.PriorityClass"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.scheduling.v1.PriorityClass", prop)
 
 
 def _system_class(name: str) -> Obj | None:

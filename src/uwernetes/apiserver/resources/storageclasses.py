@@ -15,13 +15,14 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
-    lazy_text,
+    field_doc,
 )
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 MAX_PARAMETERS = 512
@@ -31,9 +32,8 @@ VOLUME_BINDING_MODES = ("Immediate", "WaitForFirstConsumer")
 DEFAULT_ANNOTATIONS = ("storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class")
 
 
-@lazy_text
-def _doc(prop: str) -> str:
-    return schemas.definitions()["io.k8s.api.storage.v1.StorageClass"]["properties"][prop].get("description", "")
+def _doc(prop: str) -> LazyText:
+    return field_doc("io.k8s.api.storage.v1.StorageClass", prop)
 
 
 def default_storage_class(sc: Obj) -> None:

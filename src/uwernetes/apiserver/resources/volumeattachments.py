@@ -14,15 +14,16 @@ from uwernetes.apiserver.resources import core_common as common
 from uwernetes.apiserver.resources.base import (
     Column,
     Context,
+    LazyText,
     Obj,
     Printer,
     ResourceType,
     Strategy,
     Subresource,
-    lazy_text,
+    field_doc,
 )
 from uwernetes.apiserver.resources.csidrivers import validate_csi_driver_name
-from uwernetes.machinery import field, schemas, validation
+from uwernetes.machinery import field, validation
 from uwernetes.machinery.field import FieldError, Path
 
 MAX_METADATA_SIZE = 256 * 1024
@@ -30,9 +31,8 @@ MAX_ERROR_MESSAGE = 1024
 EXACTLY_ONE_SOURCE = "must specify exactly one of inlineVolumeSpec and persistentVolumeName"
 
 
-@lazy_text
-def _doc(definition: str, prop: str) -> str:
-    return schemas.definitions()[f"io.k8s.api.storage.v1.{definition}"]["properties"][prop].get("description", "")
+def _doc(definition: str, prop: str) -> LazyText:
+    return field_doc(f"io.k8s.api.storage.v1.{definition}", prop)
 
 
 def validate_source(source: Any, path: Path) -> list[FieldError]:
