@@ -267,11 +267,6 @@ class Registry:
         matches.static = label_sel is None and field_sel is None  # type: ignore[attr-defined]
         return matches
 
-    @staticmethod
-    def _matches_all(rt: ResourceType, labels: LabelSelector | None, fields: FieldSelector | None) -> bool:
-        """No selector to apply (the namespace is already in the key prefix)."""
-        return (labels is None or labels.empty()) and (fields is None or fields.empty())
-
     def check_field_selector(self, rt: ResourceType, fields: FieldSelector | None) -> None:
         if fields is None:
             return
@@ -297,7 +292,8 @@ class Registry:
         cache = await self.cache(rt)
         if from_cache and not continue_key and (revision == 0 or revision <= cache.revision):
             await cache.fresh()
-            found, rev = cache.list_decoded(prefix, None if self._matches_all(rt, labels, fields) else matches)
+            # A matcher that checks only the namespace has nothing left to do: the prefix holds it.
+            found, rev = cache.list_decoded(prefix, None if matches.static and (rt.namespaced or not namespace) else matches)  # type: ignore[attr-defined]
             if limit and len(found) > limit:
                 remaining = len(found) - limit
                 found = found[:limit]
