@@ -87,13 +87,7 @@ class ResourceHandlers:
         (Patches check their PatchOptions in apiserver.patching, in upstream's order.)"""
         from uwernetes.apiserver import patching
 
-        errs = patching.validate_field_manager(req.q("fieldManager") or "")
-        dry_run = req.query.get("dryRun") or []
-        if any(v != "All" for v in dry_run):
-            errs.append(field.not_supported("dryRun", list(dry_run), ["All"]))
-        validation = req.q("fieldValidation") or ""
-        if validation not in patching.FIELD_VALIDATION_VALUES:
-            errs.append(field.not_supported("fieldValidation", validation, patching.FIELD_VALIDATION_VALUES))
+        errs = patching.validate_write_options(req.query)
         if errs:
             raise errors.invalid(kind, "", errs, "meta.k8s.io")
 

@@ -21,7 +21,6 @@ from uwernetes.machinery import errors, field, gojson, schemas
 
 FIELD_MANAGER_MAX_LENGTH = 128
 FIELD_VALIDATION_VALUES = ("", "Ignore", "Strict", "Warn")  # sets.NewString(...).List(): sorted
-_FIELD_VALIDATION = FIELD_VALIDATION_VALUES
 
 _BUILTIN_PATCH_TYPES = [negotiation.JSON_PATCH, negotiation.MERGE_PATCH, negotiation.STRATEGIC_PATCH, negotiation.APPLY_PATCH]
 _CUSTOM_PATCH_TYPES = [negotiation.JSON_PATCH, negotiation.MERGE_PATCH, negotiation.APPLY_PATCH]
@@ -53,13 +52,18 @@ def validate_patch_options(query: dict[str, list[str]], media: str) -> list[fiel
     elif not manager:
         # kubectl defaults it to "kubectl"; controllers must set it.
         errs.append(field.required("fieldManager", "is required for apply patch"))
-    errs += validate_field_manager(manager)
+    return errs + validate_write_options(query)
+
+
+def validate_write_options(query: dict[str, list[str]]) -> list[field.FieldError]:
+    """What Create-, Update- and PatchOptions share: fieldManager, dryRun, fieldValidation."""
+    errs = validate_field_manager((query.get("fieldManager") or [""])[0])
     dry_run = query.get("dryRun") or []
     if any(v != "All" for v in dry_run):
         errs.append(field.not_supported("dryRun", list(dry_run), ["All"]))
     validation = (query.get("fieldValidation") or [""])[0]
-    if validation not in _FIELD_VALIDATION:
-        errs.append(field.not_supported("fieldValidation", validation, _FIELD_VALIDATION))
+    if validation not in FIELD_VALIDATION_VALUES:
+        errs.append(field.not_supported("fieldValidation", validation, FIELD_VALIDATION_VALUES))
     return errs
 
 
