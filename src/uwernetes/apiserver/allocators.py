@@ -8,6 +8,7 @@ creates never receive the same address.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from uwernetes.apiserver.registry import Registry
 from uwernetes.apiserver.resources import services as svc
@@ -23,6 +24,8 @@ class ServiceAllocator:
         self.rt = registry.resource("", "v1", "services")
         self._reserved_ips: dict[str, float] = {}
         self._reserved_ports: dict[int, float] = {}
+        # key -> (revision, what that version uses): the cache keeps JSON, so decode each once.
+        self._seen: dict[str, tuple[int, tuple[str, tuple[str, ...], tuple[int, ...]]]] = {}
 
     def _taken(self, exclude_uid: str | None) -> tuple[set[str], set[int]]:
         now = time.monotonic()
@@ -32,13 +35,31 @@ class ServiceAllocator:
         ips: set[str] = set(self._reserved_ips)
         ports: set[int] = set(self._reserved_ports)
         cache = self.registry._caches.get(self.rt.storage_prefix)
-        for entry in (cache.objects.values() if cache else ()):
-            if exclude_uid and (entry.obj.get("metadata") or {}).get("uid") == exclude_uid:
+        entries = cache.objects if cache else {}
+        for key, entry in entries.items():
+            uid, used_ips, used_ports = self._used_by(key, entry)
+            if exclude_uid and uid == exclude_uid:
                 continue
-            spec = entry.obj.get("spec") or {}
-            ips.update(ip for ip in spec.get("clusterIPs") or [spec.get("clusterIP")] if ip and ip != svc.HEADLESS)
-            ports.update(p["nodePort"] for p in spec.get("ports") or () if p.get("nodePort"))
+            ips.update(used_ips)
+            ports.update(used_ports)
+        for key in [k for k in self._seen if k not in entries]:
+            del self._seen[key]
         return ips, ports
+
+    def _used_by(self, key: str, entry: Any) -> tuple[str, tuple[str, ...], tuple[int, ...]]:
+        """(uid, cluster IPs, node ports) of one cached Service, decoded once per version."""
+        seen = self._seen.get(key)
+        if seen is not None and seen[0] == entry.rev:
+            return seen[1]
+        obj = entry.obj
+        spec = obj.get("spec") or {}
+        used = (
+            (obj.get("metadata") or {}).get("uid") or "",
+            tuple(ip for ip in spec.get("clusterIPs") or [spec.get("clusterIP")] if ip and ip != svc.HEADLESS),
+            tuple(p["nodePort"] for p in spec.get("ports") or () if p.get("nodePort")),
+        )
+        self._seen[key] = (entry.rev, used)
+        return used
 
     async def __call__(self, op: str, new: Obj, old: Obj | None) -> None:
         spec = new.setdefault("spec", {})
