@@ -149,3 +149,20 @@ def test_malformed_scale_patch_is_400_and_changes_nothing(cluster):
     r = api.patch(f"{DEPLOY}/scaly/scale", content=b'{"spec":{"replicas":2}}', headers=MERGE)
     assert r.status_code == 200 and r.json()["spec"]["replicas"] == 2
     assert api.get(f"{DEPLOY}/scaly").json()["metadata"]["resourceVersion"] != before
+
+
+def test_service_ip_and_node_port_are_taken_by_other_services(cluster):
+    api = cluster.client()
+    svcs = f"/api/v1/namespaces/{NS}/services"
+
+    def svc(name, ip, node_port):
+        return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+                "spec": {"type": "NodePort", "clusterIP": ip,
+                         "ports": [{"port": 80, "nodePort": node_port}]}}
+
+    assert api.post(svcs, json=svc("first", "10.96.7.7", 30707)).status_code == 201
+    taken = api.post(svcs, json=svc("second", "10.96.7.7", 30708))
+    assert taken.status_code == 422 and "provided IP is already allocated" in taken.json()["message"]
+    port_taken = api.post(svcs, json=svc("second", "10.96.7.8", 30707))
+    assert port_taken.status_code == 422 and "provided port is already allocated" in port_taken.json()["message"]
+    assert api.get(f"{svcs}/second").status_code == 404
