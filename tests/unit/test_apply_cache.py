@@ -93,6 +93,19 @@ def test_item_memo_keeps_the_first_undeclared_field_with_its_full_path():
     assert fp.undeclared(moved, POD) == ("f:spec", "f:initContainers", 'k:{"name":"b"}', "f:bogus")
 
 
+def test_item_memo_keeps_the_first_mistyped_value_with_its_full_path():
+    body = pod(container("a"), container("b", ports=[{"containerPort": "80"}]), container("c", image=5))
+    expected = (("f:spec", "f:containers", 'k:{"name":"b"}', "f:ports", 'k:{"containerPort":"80","protocol":"TCP"}',
+                 "f:containerPort"), "expected numeric (int or float), got string")
+    assert fp.mistyped(body, POD) == expected
+    assert fp.mistyped(body, POD) == expected  # from the memo
+    moved = pod(container("a"))
+    moved["spec"]["initContainers"] = [container("c", image=5)]
+    assert fp.mistyped(moved, POD) == (("f:spec", "f:initContainers", 'k:{"name":"c"}', "f:image"),
+                                       "expected string, got int64")
+    assert fp.mistyped(pod(container("a"), container("b")), POD) is None
+
+
 def test_item_memo_is_bounded(monkeypatch):
     monkeypatch.setattr(fp, "_ITEM_MEMO_MAX", 3)
     fp.to_set(fp.strip(pod(*(container(f"c{i}") for i in range(10))), False), POD)

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from uwernetes.apiserver.resources.base import Obj, ResourceType
-from uwernetes.machinery import errors, schemas
+from uwernetes.machinery import errors
 from uwernetes.machinery import fieldpath as fp
 from uwernetes.machinery.managed_fields import sort_key
 from uwernetes.machinery.meta import now_rfc3339
@@ -88,7 +88,7 @@ def _check_declared(rt: ResourceType, applied: Obj, schema: dict | None) -> None
     bad = fp.undeclared(applied, schema)
     problem = f"{fp.path_string(bad)}: field not declared in schema" if bad is not None else None
     if problem is None and schema is not None:
-        wrong = _mistyped(applied, fp.schema_type(schema), ())
+        wrong = fp.mistyped(applied, schema)
         if wrong is not None:
             problem = f"{fp.path_string(wrong[0])}: {wrong[1]}"
     if problem is not None:
@@ -97,52 +97,6 @@ def _check_declared(rt: ResourceType, applied: Obj, schema: dict | None) -> None
         where = f"{meta.get('namespace', '')}/{meta.get('name', '')}; {group}/{version}, Kind={rt.kind}"
         # Upstream answers 500 here (a plain error, no reason), message and all.
         raise errors.StatusError(500, "", f"failed to create typed patch object ({where}): {problem}")
-
-
-# structured-merge-diff's names for what a schema wants, and Go's %T for what it got.
-_WANTED = (("object", "map"), ("array", "list"), ("string", "string"), ("boolean", "boolean"),
-           ("integer", "numeric (int or float)"), ("number", "numeric (int or float)"))
-
-
-def _json_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, bool):
-        return "boolean"
-    return "integer" if isinstance(value, int) else "number"
-
-
-def _go_type(value: Any) -> str:
-    return {"object": "map[string]interface {}", "array": "[]interface {}", "string": "string", "boolean": "bool",
-            "integer": "int64", "number": "float64"}[_json_kind(value)]
-
-
-def _mistyped(value: Any, t: Any, prefix: fp.Path) -> tuple[fp.Path, str] | None:
-    """The first value whose JSON type the schema does not allow, as typed conversion finds it."""
-    if value is None or t.none:
-        return None
-    types = schemas.types_of(t.resolved)
-    kind = _json_kind(value)
-    if types and kind not in types and not (kind == "integer" and "number" in types):
-        wanted = next(name for json_type, name in _WANTED if json_type in types)
-        return prefix, f"expected {wanted}, got {_go_type(value)}"
-    if kind == "object":
-        for k, v in value.items():
-            found = _mistyped(v, t.child(k)[0], (*prefix, "f:" + k))
-            if found is not None:
-                return found
-    elif kind == "array":
-        items = t.items_t
-        for i, item in enumerate(value):
-            element = f"i:{i}" if t.kind == "atomic" else fp.item_element(item, t.kind, t.keys)
-            found = _mistyped(item, items, (*prefix, element))
-            if found is not None:
-                return found
-    return None
 
 
 def _view(obj: Obj, include_status: bool, subresource: str) -> Obj:

@@ -37,8 +37,8 @@ class _Type:
     `none` stands for "no schema" (node None). Children are compiled lazily because schemas are
     recursive (JSONSchemaProps)."""
 
-    __slots__ = ("atomic_map", "extra", "kids", "kind", "keys", "node", "none", "open", "props", "resolved",
-                 "_extra_t", "_items_t")
+    __slots__ = ("atomic_map", "extra", "json_types", "kids", "kind", "keys", "node", "none", "open", "props",
+                 "resolved", "_extra_t", "_items_t")
 
     def __init__(self, node: dict | None) -> None:
         self.node = node
@@ -53,6 +53,7 @@ class _Type:
             self.kind, self.keys = _ATOMIC, ()
             self.atomic_map = False
             self.open = True
+            self.json_types: frozenset[str] = frozenset()
             return
         r = schemas.resolve(node)
         self.resolved = r
@@ -64,6 +65,7 @@ class _Type:
         self.atomic_map = node.get("x-kubernetes-map-type") == _ATOMIC or r.get("x-kubernetes-map-type") == _ATOMIC
         # Objects whose unknown keys upstream's typed conversion accepts.
         self.open = not props or bool(r.get("x-kubernetes-preserve-unknown-fields")) or self.extra is not None
+        self.json_types = frozenset(schemas.types_of(r))
 
     def child(self, name: str) -> tuple[_Type, bool]:
         """(type of field `name`, whether it is a declared struct field)."""
@@ -630,6 +632,72 @@ def _item_undeclared(item: dict, t: _Type) -> Path | None:
     if hit is not _MISS:
         return hit
     out = _undeclared(item, t, (), False)
+    if key is not None:
+        _memo_put(key, out)
+    return out
+
+
+# structured-merge-diff's names for what a schema wants, and Go's %T for what it got.
+_WANTED = (("object", "map"), ("array", "list"), ("string", "string"), ("boolean", "boolean"),
+           ("integer", "numeric (int or float)"), ("number", "numeric (int or float)"))
+_GO_TYPES = {"object": "map[string]interface {}", "array": "[]interface {}", "string": "string", "boolean": "bool",
+             "integer": "int64", "number": "float64"}
+_JSON_KINDS = {dict: "object", list: "array", str: "string", bool: "boolean", int: "integer", float: "number"}
+
+
+def mistyped(value: Any, node: dict | None) -> tuple[Path, str] | None:
+    """The first value whose JSON type the schema does not allow, as typed conversion finds it:
+    (its path, upstream's "expected X, got Y"), or None."""
+    found = _mistyped(value, _compile(node), True)
+    if found is None:
+        return None
+    reversed_path, message = found
+    return tuple(reversed(reversed_path)), message
+
+
+def _mistyped(value: Any, t: _Type, memo: bool) -> tuple[list[str], str] | None:
+    # The path is built only for the value found, leaf first (reversed), so the common case of a
+    # well-typed object allocates no paths at all.
+    if value is None or t.none:
+        return None
+    kind = _JSON_KINDS.get(type(value)) or ("object" if isinstance(value, dict) else "array"
+                                            if isinstance(value, list) else "number")
+    types = t.json_types
+    if types and kind not in types and not (kind == "integer" and "number" in types):
+        wanted = next(name for json_type, name in _WANTED if json_type in types)
+        return [], f"expected {wanted}, got {_GO_TYPES[kind]}"
+    if kind == "object":
+        for k, v in value.items():
+            if v is None:
+                continue
+            found = _mistyped(v, t.child(k)[0], memo)
+            if found is not None:
+                found[0].append("f:" + k)
+                return found
+    elif kind == "array":
+        items, list_kind = t.items_t, t.kind
+        if items.none:
+            return None
+        for i, item in enumerate(value):
+            if memo and list_kind == _MAP and type(item) is dict:
+                found = _item_mistyped(item, items)
+                found = None if found is None else (list(found[0]), found[1])
+            else:
+                found = _mistyped(item, items, memo)
+            if found is not None:
+                found[0].append(f"i:{i}" if list_kind == _ATOMIC else item_element(item, list_kind, t.keys))
+                return found
+    return None
+
+
+def _item_mistyped(item: dict, t: _Type) -> tuple[tuple[str, ...], str] | None:
+    """_mistyped of one map-list item (reversed path relative to the item), memoized."""
+    key = _item_key(t, "mistyped", item)
+    hit = _ITEM_MEMO.get(key, _MISS) if key is not None else _MISS
+    if hit is not _MISS:
+        return hit
+    found = _mistyped(item, t, False)
+    out = None if found is None else (tuple(found[0]), found[1])
     if key is not None:
         _memo_put(key, out)
     return out
