@@ -137,6 +137,70 @@ def test_apply_create_then_change(cluster, api, version, ns):
     assert api.get(path).json()["metadata"]["labels"] == {"app": "api"}
 
 
+def test_apply_a_list_written_by_get(cluster, api, version, ns):
+    # `kind: List` files make kubectl validate on its own, against /openapi/v2 in protobuf.
+    for name in ("listed-a", "listed-b"):
+        assert api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap(name, {"v": "1"})).status_code == 201
+        api.patch(f"/api/v1/namespaces/{ns}/configmaps/{name}", json={"metadata": {"labels": {"set": "listed"}}},
+                  headers={"Content-Type": "application/merge-patch+json"})
+    listed = yaml.safe_load(cluster.kubectl("get", "configmaps", "-n", ns, "-l", "set=listed", "-o", "yaml",
+                                            version=version).stdout)
+    assert listed["kind"] == "List"
+    for item in listed["items"]:
+        item["data"]["v"] = "2"
+    out = cluster.kubectl("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(listed), version=version)
+    assert out.stdout.splitlines() == ["configmap/listed-a configured", "configmap/listed-b configured"]
+    listed["items"][0]["data"]["v"] = "3"
+    out = cluster.kubectl("apply", "--server-side", "--force-conflicts", "-n", ns, "-f", "-",
+                          input=yaml.safe_dump(listed), version=version)
+    assert out.stdout.splitlines() == ["configmap/listed-a serverside-applied", "configmap/listed-b serverside-applied"]
+    got = {n: api.get(f"/api/v1/namespaces/{ns}/configmaps/{n}").json()["data"] for n in ("listed-a", "listed-b")}
+    assert got == {"listed-a": {"v": "3"}, "listed-b": {"v": "2"}}
+
+
+BAD_LIST = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: ConfigMap
+  metadata: {name: never-written}
+  bogus: 1
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata: {name: never-written}
+  spec:
+    replicas: three
+    selector: {matchLabels: {app: x}}
+    template:
+      metadata: {labels: {app: x}}
+      spec:
+        containers:
+        - image: nginx
+"""
+
+
+def test_invalid_list_is_refused_by_kubectl_validation(cluster, api, version, ns):
+    out = cluster.kubectl("apply", "-n", ns, "-f", "-", input=BAD_LIST, version=version, check=False)
+    assert out.returncode == 1
+    assert out.stderr == (
+        'error: error validating "STDIN": error validating data: ['
+        'ValidationError(ConfigMap): unknown field "bogus" in io.k8s.api.core.v1.ConfigMap, '
+        'ValidationError(Deployment.spec.replicas): invalid type for io.k8s.api.apps.v1.DeploymentSpec.replicas: '
+        'got "string", expected "integer", '
+        'ValidationError(Deployment.spec.template.spec.containers[0]): missing required field "name" in '
+        'io.k8s.api.core.v1.Container]; if you choose to ignore these errors, turn validation off with '
+        '--validate=false\n')
+    assert api.get(f"/api/v1/namespaces/{ns}/configmaps/never-written").status_code == 404
+    assert api.get(f"/apis/apps/v1/namespaces/{ns}/deployments/never-written").status_code == 404
+
+
+def test_create_only_kinds_need_no_validate_flag(cluster, version):
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": "not-a-token"}}
+    out = cluster.kubectl("create", "-f", "-", "-o", "json", input=yaml.safe_dump(review), version=version)
+    assert json.loads(out.stdout)["status"] == {"authenticated": False, "error": "invalid bearer token", "user": {}}
+
+
 def test_replace(cluster, api, version, ns):
     api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("to-replace", {"a": "1", "b": "2"}))
     current = yaml.safe_load(cluster.kubectl("get", "cm", "to-replace", "-n", ns, "-o", "yaml", version=version).stdout)

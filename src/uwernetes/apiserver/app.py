@@ -216,8 +216,10 @@ class APIServer:
                 return _json(doc)
         if path.startswith("/openapi/v3") and self.openapi is not None:
             return self._openapi(req, path)
+        if path == "/openapi/v2" and self.openapi is not None:
+            return self._openapi_v2(req)
         if path == "/":
-            paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/openapi/v3", "/version"]
+            paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/readyz", "/openapi/v2", "/openapi/v3", "/version"]
             paths += [f"/apis/{g}" for g in self.discovery.groups()]
             paths += [f"/apis/{g}/{v}" for g in self.discovery.groups() for v in self.discovery.versions(g)]
             return _json({"paths": sorted(paths)})
@@ -237,9 +239,9 @@ class APIServer:
 
     def _openapi(self, req: Request, path: str) -> Response:
         if path == "/openapi/v3":
-            return _json(self.openapi.index())
+            return _json(self.openapi.v3.index())
         gv = path[len("/openapi/v3/") :]
-        found = self.openapi.document(gv)
+        found = self.openapi.v3.document(gv)
         if found is None:
             raise NOT_FOUND
         body, etag = found
@@ -249,6 +251,18 @@ class APIServer:
             headers.append((b"expires", b"Thu, 31 Dec 2099 00:00:00 GMT"))
         resp = Response(200, body, "application/json", headers)
         return resp
+
+    def _openapi_v2(self, req: Request) -> Response:
+        from uwernetes.apiserver import openapi_v2
+
+        accept = req.headers.get("accept") or ""
+        if openapi_v2.PROTOBUF in accept or openapi_v2.PROTOBUF_LEGACY in accept:
+            body, etag = self.openapi.v2.protobuf()
+            content_type = openapi_v2.PROTOBUF_LEGACY
+        else:
+            body, etag = self.openapi.v2.json()
+            content_type = "application/json"
+        return Response(200, body, content_type, [(b"etag", f'"{etag}"'.encode()), (b"vary", b"Accept")])
 
     async def _resource(self, req: Request, info: RequestInfo, send: Send) -> Response | None:
         rt = self.registry.resource(info.group, info.version, info.resource)

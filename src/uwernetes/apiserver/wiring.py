@@ -11,10 +11,19 @@ from uwernetes.apiserver.registry import Registry
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
-def openapi(registry: Registry) -> Any:
-    from uwernetes.apiserver.openapi import OpenAPIV3
+class OpenAPIDocuments:
+    """What `/openapi/v2` and `/openapi/v3` serve for one set of resources (rebuilt when it changes)."""
 
-    return OpenAPIV3(registry.resources)
+    def __init__(self, resource_types: list) -> None:
+        from uwernetes.apiserver.openapi import OpenAPIV3
+        from uwernetes.apiserver.openapi_v2 import OpenAPIV2
+
+        self.v3 = OpenAPIV3(resource_types)
+        self.v2 = OpenAPIV2(resource_types)
+
+
+def openapi(registry: Registry) -> OpenAPIDocuments:
+    return OpenAPIDocuments(list(registry.resources))
 
 
 class _Strict:
