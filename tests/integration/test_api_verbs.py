@@ -166,3 +166,31 @@ def test_service_ip_and_node_port_are_taken_by_other_services(cluster):
     port_taken = api.post(svcs, json=svc("second", "10.96.7.8", 30707))
     assert port_taken.status_code == 422 and "provided port is already allocated" in port_taken.json()["message"]
     assert api.get(f"{svcs}/second").status_code == 404
+
+
+def test_service_addresses_are_free_again_as_soon_as_nothing_holds_them(cluster):
+    # `kubectl diff` (a dry run) before `kubectl apply`, and delete-then-recreate, with fixed
+    # addresses: upstream frees what a dry run, a failed create or a delete allocated at once.
+    api = cluster.client()
+    svcs = f"/api/v1/namespaces/{NS}/services"
+    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "fixed"},
+            "spec": {"type": "NodePort", "clusterIP": "10.96.8.8", "ports": [{"port": 80, "nodePort": 30808}]}}
+    dry = api.post(f"{svcs}?dryRun=All", json=body)
+    assert dry.status_code == 201 and dry.json()["spec"]["ports"][0]["nodePort"] == 30808
+    assert api.post(svcs, json=body).status_code == 201
+    # Allocation comes before the name check, as upstream's: the same Service again is refused for its IP.
+    again = api.post(svcs, json=body)
+    assert again.status_code == 422 and "provided IP is already allocated" in again.json()["message"]
+    other = {**body, "metadata": {"name": "other"}}
+    assert "provided IP is already allocated" in api.post(svcs, json=other).json()["message"]
+    assert api.delete(f"{svcs}/fixed").status_code == 200
+    recreated = api.post(svcs, json=other)
+    assert recreated.status_code == 201, recreated.text
+    assert recreated.json()["spec"]["clusterIP"] == "10.96.8.8"
+    # An update that drops the node port (NodePort -> ClusterIP) frees it too.
+    change = {"spec": {"type": "ClusterIP", "ports": [{"port": 80, "nodePort": None}]}}
+    r = api.patch(f"{svcs}/other", json=change, headers={"Content-Type": "application/merge-patch+json"})
+    assert r.status_code == 200, r.text
+    assert "nodePort" not in r.json()["spec"]["ports"][0]
+    third = {**body, "metadata": {"name": "third"}, "spec": {**body["spec"], "clusterIP": "10.96.8.9"}}
+    assert api.post(svcs, json=third).status_code == 201

@@ -1,19 +1,23 @@
 """Stateful allocation for Services: cluster IPs and node ports, checked against every Service.
 
 Upstream keeps allocation bitmaps in etcd; here the Service watch cache is the source of what is
-taken, plus a short-lived reservation set covering writes not yet committed, so two concurrent
-creates never receive the same address.
+taken, plus reservations covering writes in flight, so two concurrent creates never receive the same
+address. A reservation ends when its write does (the registry calls the release the hook returns):
+a stored write is in the cache by then (the in-process store updates it before answering), and a
+dry run or a failed write frees its addresses at once, as upstream's allocators do.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from uwernetes.apiserver.registry import Registry
 from uwernetes.apiserver.resources import services as svc
 from uwernetes.apiserver.resources.base import Obj
 
+# A safety net only: every reservation is released when its write finishes.
 RESERVATION_SECONDS = 30.0
 
 
@@ -61,12 +65,13 @@ class ServiceAllocator:
         self._seen[key] = (entry.rev, used)
         return used
 
-    async def __call__(self, op: str, new: Obj, old: Obj | None) -> None:
+    async def __call__(self, op: str, new: Obj, old: Obj | None) -> Callable[[], None]:
         spec = new.setdefault("spec", {})
         name = (new.get("metadata") or {}).get("name") or ""
         uid = (new.get("metadata") or {}).get("uid")
         used_ips, used_ports = self._taken(uid if op == "UPDATE" else None)
         old_spec = (old or {}).get("spec") or {}
+        ips: list[str] = []
         if spec.get("type") != svc.EXTERNAL_NAME:
             requested = spec.get("clusterIP") or None
             if op == "CREATE" or (requested != old_spec.get("clusterIP")) or not requested:
@@ -74,8 +79,22 @@ class ServiceAllocator:
                 spec["clusterIP"] = ip
                 spec["clusterIPs"] = [ip]
                 if ip != svc.HEADLESS:
-                    self._reserved_ips[ip] = time.monotonic()
+                    ips.append(ip)
         svc.allocate_node_ports(new, used_ports)
-        for p in spec.get("ports") or ():
-            if p.get("nodePort"):
-                self._reserved_ports[p["nodePort"]] = time.monotonic()
+        ports = [p["nodePort"] for p in spec.get("ports") or () if p.get("nodePort")]
+        return self._reserve(ips, ports)
+
+    def _reserve(self, ips: list[str], ports: list[int]) -> Callable[[], None]:
+        now = time.monotonic()
+        mine_ips = {ip: now for ip in ips if ip not in self._reserved_ips}
+        mine_ports = {port: now for port in ports if port not in self._reserved_ports}
+        self._reserved_ips.update(mine_ips)
+        self._reserved_ports.update(mine_ports)
+
+        def release() -> None:
+            for table, mine in ((self._reserved_ips, mine_ips), (self._reserved_ports, mine_ports)):
+                for k, t in mine.items():
+                    if table.get(k) == t:
+                        del table[k]
+
+        return release

@@ -115,7 +115,9 @@ class Registry:
         self.mutating: list[AdmissionHook] = []
         self.validating: list[AdmissionHook] = []
         # Stateful allocators (service IPs, node ports) hook in per resource.
-        self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[None]]] = {}
+        # Last steps before a write is stored (Service address allocation). A hook may return a
+        # callable that the registry calls once the write has finished, stored or not (dry runs too).
+        self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[Callable[[], None] | None]]] = {}
         self._key_locks: dict[str, _KeyLock] = {}
 
     # --- the served set (custom resources come and go) ---
@@ -417,16 +419,22 @@ class Registry:
         errs += rt.strategy.validate(obj, ctx)
         self._validate(rt, obj, errs)
         await self._admit(rt, "CREATE", obj, None, ctx)
-        hook = self.before_store.get((rt.group, rt.plural))
-        if hook is not None:
-            await hook("CREATE", obj, None)
-        if ctx.dry_run:
-            return obj
+        release = await self._before_store(rt, "CREATE", obj, None)
         try:
-            entry = await self.store.create(rt.key(m.get("namespace"), m["name"]), self._in(rt, obj))
-        except KeyExists:
-            raise errors.already_exists(rt.plural, m["name"], rt.group) from None
+            if ctx.dry_run:
+                return obj
+            try:
+                entry = await self.store.create(rt.key(m.get("namespace"), m["name"]), self._in(rt, obj))
+            except KeyExists:
+                raise errors.already_exists(rt.plural, m["name"], rt.group) from None
+        finally:
+            if release is not None:
+                release()
         return self._out(rt, entry.obj)
+
+    async def _before_store(self, rt: ResourceType, op: str, new: Obj, old: Obj | None) -> Callable[[], None] | None:
+        hook = self.before_store.get((rt.group, rt.plural))
+        return None if hook is None else await hook(op, new, old)
 
     async def update(
         self,
@@ -541,27 +549,32 @@ class Registry:
             stored = await self._prepare_update(rt, namespace, name, new, old, ctx, field_manager, subresource)
             if stored is old:
                 return old, False
-            if ctx.dry_run:
-                return stored, False
-            nm = stored.get("metadata") or {}
-            if (nm.get("deletionTimestamp") and not nm.get("finalizers") and not _grace_pending(stored)
-                    and not rt.strategy.graceful_hold(stored)):
-                # The last finalizer is gone from an object being deleted: it goes now.
+            release = await self._before_store(rt, "UPDATE", stored, old)
+            try:
+                if ctx.dry_run:
+                    return stored, False
+                nm = stored.get("metadata") or {}
+                if (nm.get("deletionTimestamp") and not nm.get("finalizers") and not _grace_pending(stored)
+                        and not rt.strategy.graceful_hold(stored)):
+                    # The last finalizer is gone from an object being deleted: it goes now.
+                    try:
+                        gone = await self.store.delete(key, entry.rev)
+                    except RevisionConflict:
+                        continue
+                    except KeyNotFound:
+                        raise errors.not_found(rt.plural, name, rt.group) from None
+                    return self._out(rt, gone.obj), False
                 try:
-                    gone = await self.store.delete(key, entry.rev)
+                    written = await self.store.update(key, self._in(rt, stored), entry.rev)
                 except RevisionConflict:
+                    if (body_obj is not None and (body_obj.get("metadata") or {}).get("resourceVersion")):
+                        raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group) from None
                     continue
                 except KeyNotFound:
-                    raise errors.not_found(rt.plural, name, rt.group) from None
-                return self._out(rt, gone.obj), False
-            try:
-                written = await self.store.update(key, self._in(rt, stored), entry.rev)
-            except RevisionConflict:
-                if (body_obj is not None and (body_obj.get("metadata") or {}).get("resourceVersion")):
-                    raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group) from None
-                continue
-            except KeyNotFound:
-                continue
+                    continue
+            finally:
+                if release is not None:
+                    release()
             return self._out(rt, written.obj), False
         raise errors.conflict(rt.plural, name, errors.OBJECT_MODIFIED, rt.group)
 
@@ -643,9 +656,6 @@ class Registry:
         if not ctx.apply:
             record_update(new, old, field_manager or _default_manager(ctx), rt.api_version, subresource,
                           schema=_schema_of(rt))
-        hook = self.before_store.get((rt.group, rt.plural))
-        if hook is not None:
-            await hook("UPDATE", new, old)
         return new
 
     async def delete(
