@@ -201,6 +201,16 @@ def test_create_only_kinds_need_no_validate_flag(cluster, version):
     assert json.loads(out.stdout)["status"] == {"authenticated": False, "error": "invalid bearer token", "user": {}}
 
 
+def test_explain_scheduling_gates_from_both_openapi_versions(cluster, version):
+    v3 = cluster.kubectl("explain", "pod.spec.schedulingGates", version=version).stdout
+    assert "FIELD: schedulingGates <[]PodSchedulingGate>" in v3
+    assert "SchedulingGates can only be set at pod creation time, and be removed only" in v3
+    assert "name\t<string> -required-" in v3
+    v2 = cluster.kubectl("explain", "--output=plaintext-openapiv2", "pod.spec.schedulingGates", version=version).stdout
+    assert "RESOURCE: schedulingGates <[]Object>" in v2
+    assert "name\t<string> -required-" in v2
+
+
 def test_replace(cluster, api, version, ns):
     api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("to-replace", {"a": "1", "b": "2"}))
     current = yaml.safe_load(cluster.kubectl("get", "cm", "to-replace", "-n", ns, "-o", "yaml", version=version).stdout)
