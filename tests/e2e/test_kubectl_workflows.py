@@ -91,14 +91,15 @@ def test_create_multi_document(cluster, api, version, ns):
     assert 'Error from server (AlreadyExists): error when creating "STDIN": deployments.apps "shop" already exists' in again.stderr
 
 
-def _applied(image: str, replicas: int, extra_label: bool = False) -> str:
+def _applied(image: str, replicas: int, extra_label: bool = False, mode: str = "fast") -> str:
     labels = {"app": "api", **({"track": "stable"} if extra_label else {})}
+    env = [{"name": "MODE", "value": mode}, {"name": "REGION", "value": "eu"}]
     return yaml.safe_dump({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": "api", "labels": labels},
         "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": "api"}},
                  "template": {"metadata": {"labels": {"app": "api"}},
-                              "spec": {"containers": [{"name": "main", "image": image}]}}},
+                              "spec": {"containers": [{"name": "main", "image": image, "env": env}]}}},
     })
 
 
@@ -115,16 +116,23 @@ def test_apply_create_then_change(cluster, api, version, ns):
     unchanged = cluster.kubectl("apply", "-n", ns, "-f", "-", input=first, version=version)
     assert unchanged.stdout == "deployment.apps/api unchanged\n"
 
-    second = _applied("api:2", 3, extra_label=True)
+    # Someone else's change, outside the manifest, must survive the re-apply.
+    cluster.kubectl("annotate", "deployment", "api", "-n", ns, "owner=team-a", version=version)
+    second = _applied("api:2", 3, extra_label=True, mode="safe")
     assert cluster.kubectl("apply", "-n", ns, "-f", "-", input=second, version=version).stdout == "deployment.apps/api configured\n"
     changed = api.get(path).json()
     assert changed["spec"]["replicas"] == 3
     assert changed["spec"]["template"]["spec"]["containers"] == [{
-        "name": "main", "image": "api:2", "resources": {}, "terminationMessagePath": "/dev/termination-log",
+        "name": "main", "image": "api:2", "env": [{"name": "MODE", "value": "safe"}, {"name": "REGION", "value": "eu"}],
+        "resources": {}, "terminationMessagePath": "/dev/termination-log",
         "terminationMessagePolicy": "File", "imagePullPolicy": "IfNotPresent",
     }]
+    assert changed["metadata"]["annotations"]["owner"] == "team-a"
+    before = {k: v for k, v in created["spec"].items() if k not in ("replicas", "template")}
+    assert {k: v for k, v in changed["spec"].items() if k not in ("replicas", "template")} == before
     assert changed["metadata"]["labels"] == {"app": "api", "track": "stable"}
-    assert changed["metadata"]["generation"] == 2
+    # The annotation bumped it too: Deployment annotations are copied to ReplicaSets (as upstream).
+    assert changed["metadata"]["generation"] == 3
     assert changed["metadata"]["uid"] == created["metadata"]["uid"]
     last = json.loads(changed["metadata"]["annotations"][LAST_APPLIED])
     assert last["spec"]["replicas"] == 3
@@ -132,7 +140,7 @@ def test_apply_create_then_change(cluster, api, version, ns):
     assert any(m["manager"] == "kubectl-client-side-apply" for m in changed["metadata"]["managedFields"])
 
     # Dropping a field from the manifest removes it from the object (it was in last-applied).
-    third = _applied("api:2", 3)
+    third = _applied("api:2", 3, mode="safe")
     cluster.kubectl("apply", "-n", ns, "-f", "-", input=third, version=version)
     assert api.get(path).json()["metadata"]["labels"] == {"app": "api"}
 
