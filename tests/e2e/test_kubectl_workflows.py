@@ -264,6 +264,26 @@ def test_patch_types(cluster, api, version, ns):
     assert bad.stderr.startswith('The Pod "patched" is invalid: spec: Forbidden: pod updates may not change fields')
 
 
+def test_patch_with_unknown_fields_warns_and_keeps_the_object_editable(cluster, api, version, ns, tmp_path):
+    path = f"/api/v1/namespaces/{ns}/configmaps/patched-unknown"
+    api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("patched-unknown", {"k": "v"}))
+    for kind in ("strategic", "merge"):
+        out = cluster.kubectl("patch", "cm", "patched-unknown", "-n", ns, "--type", kind,
+                              "-p", '{"bogus":1,"data":{"k":"w"}}', version=version)
+        assert out.stderr == 'Warning: unknown field "bogus"\n'
+    assert api.get(path).json()["data"] == {"k": "w"} and "bogus" not in api.get(path).json()
+    out = cluster.kubectl("patch", "cm", "patched-unknown", "-n", ns, "--type", "json",
+                          "-p", '[{"op":"add","path":"/bogus","value":1}]', version=version)
+    assert (out.stdout, out.stderr) == ("configmap/patched-unknown patched (no change)\n",
+                                        'Warning: unknown field "bogus"\n')
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/k: w/k: x/' \"$1\"\n")
+    editor.chmod(0o755)
+    out = cluster.kubectl("edit", "cm", "patched-unknown", "-n", ns, version=version, env={"KUBE_EDITOR": str(editor)})
+    assert out.stdout == "configmap/patched-unknown edited\n"
+    assert api.get(path).json()["data"] == {"k": "x"}
+
+
 def test_label_and_annotate(cluster, api, version, ns):
     path = f"/api/v1/namespaces/{ns}/configmaps/tagged"
     api.post(f"/api/v1/namespaces/{ns}/configmaps", json=configmap("tagged", labels={"keep": "yes"}))

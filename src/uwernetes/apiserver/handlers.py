@@ -324,6 +324,11 @@ class ResourceHandlers:
         media = negotiation.media_type(req.headers.get("content-type"))
         apply_fn, create_fn = patching.patcher(req, rt, media, self._field_manager(req))
         warnings: list[str] = []
+        if media != negotiation.APPLY_PATCH and self.strict is not None:
+            from uwernetes.apiserver.patch_validation import validating
+
+            mode = req.q("fieldValidation") or "Warn"
+            apply_fn = validating(apply_fn, rt, media, req.body, mode, warnings)
         ctx = self._ctx(req, dry, info.subresource)
         ctx.apply = media == negotiation.APPLY_PATCH
         out, created = await self.registry.patch(

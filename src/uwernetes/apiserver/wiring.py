@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from uwernetes.apiserver.registry import Registry
-
-_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 class OpenAPIDocuments:
@@ -48,23 +45,7 @@ class _Strict:
 
     def prune_unknown(self, obj: dict, group: str, version: str, kind: str) -> None:
         for path in self._m.unknown_fields(obj, group, version, kind):
-            remove_path(obj, path)
-
-
-def remove_path(obj: Any, path: str) -> None:
-    """Delete the field at a strict-decoding path such as `spec.containers[0].bogus`."""
-    steps: list[str | int] = []
-    for name, index in _PATH_TOKEN.findall(path):
-        steps.append(int(index) if index else name)
-    cur = obj
-    for step in steps[:-1]:
-        try:
-            cur = cur[step]
-        except (KeyError, IndexError, TypeError):
-            return
-    last = steps[-1] if steps else None
-    if isinstance(cur, dict) and isinstance(last, str):
-        cur.pop(last, None)
+            self._m.remove_field(obj, path)
 
 
 def strict_module() -> Any:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from typing import Any
 
 from uwernetes.machinery import errors, field, schemas
@@ -227,6 +228,10 @@ def _dedupe(found: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return out
 
 
+# Steps of a strict-decoding path: `spec.containers[0].bogus` -> spec, containers, 0, bogus.
+_PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
 def unknown_fields_in(obj: dict[str, Any], node: SchemaNode) -> list[str]:
     found: list[tuple[str, str]] = []
     _walk(obj, node, "", found)
@@ -293,6 +298,27 @@ def strict_patch_error(patched: str, problems: list[str]) -> errors.StatusError:
     """
     err = field.invalid("patch", patched, decoding_message(problems))
     return errors.invalid("", "", [err])
+
+
+def path_order(path: str) -> tuple[tuple[int, Any], ...]:
+    """Sort key walking a path step by step (names before the indexes of lists never share a level)."""
+    return tuple((0, name) if not index else (1, int(index)) for name, index in _PATH_TOKEN.findall(path))
+
+
+def remove_field(obj: Any, path: str) -> None:
+    """Delete the field at a strict-decoding path such as `spec.containers[0].bogus`."""
+    steps: list[str | int] = []
+    for name, index in _PATH_TOKEN.findall(path):
+        steps.append(int(index) if index else name)
+    cur = obj
+    for step in steps[:-1]:
+        try:
+            cur = cur[step]
+        except (KeyError, IndexError, TypeError):
+            return
+    last = steps[-1] if steps else None
+    if isinstance(cur, dict) and isinstance(last, str):
+        cur.pop(last, None)
 
 
 def warnings(problems: list[str]) -> list[str]:
