@@ -97,6 +97,8 @@ def test_cronjob_creates_a_job_per_schedule_and_tracks_it(cj_cluster):
             await ctrl.recorder.flush()
             reasons = {e["reason"] for e in (await c.list(EVENTS, ns))["items"]}
             assert {"SuccessfulCreate", "JobAlreadyActive", "SawCompletedJob"} <= reasons
+            # Its own Jobs are never "unexpected", however the two informers interleave.
+            assert not {"UnexpectedJob", "MissingJob"} & reasons
         finally:
             await stop()
 

@@ -130,7 +130,7 @@ class CronJobController:
         cj.setdefault("kind", "CronJob")
         jobs = self._owned_jobs(cj)
         now = self.now()
-        changed = self._reconcile_active(cj, jobs)
+        changed = await self._reconcile_active(cj, jobs)
         requeue = await self._schedule(cj, now)
         if requeue is not None:
             changed = True if requeue[1] else changed
@@ -140,8 +140,12 @@ class CronJobController:
         if requeue is not None and requeue[0] is not None:
             self.queue.add_after(key, requeue[0])
 
-    def _reconcile_active(self, cj: Obj, jobs: list[Obj]) -> bool:
-        """Active list vs owned Jobs; lastSuccessfulTime from completed ones."""
+    async def _reconcile_active(self, cj: Obj, jobs: list[Obj]) -> bool:
+        """Active list vs owned Jobs; lastSuccessfulTime from completed ones.
+
+        The two informers lag each other (a Job this controller just created can arrive before
+        the status listing it): before calling a Job unexpected or an active one missing, the
+        API server is asked, as upstream's controller does."""
         status = cj.setdefault("status", {})
         active = list(status.get("active") or [])
         active_uids = {a.get("uid") for a in active}
@@ -151,6 +155,10 @@ class CronJobController:
             jm = job["metadata"]
             child_uids.add(jm.get("uid"))
             finished, ctype = is_finished(job)
+            if not finished and jm.get("uid") not in active_uids and await self._live_active(cj, jm.get("uid")):
+                status = cj["status"]
+                active = list(status.get("active") or [])
+                active_uids = {a.get("uid") for a in active}
             if not finished and jm.get("uid") not in active_uids:
                 self.recorder.event(cj, "Warning", "UnexpectedJob", f"Saw a job that the controller did not create or forgot: {jm['name']}")
                 active.append(self._reference(job))
@@ -167,7 +175,7 @@ class CronJobController:
                     status["lastSuccessfulTime"] = done
                     changed = True
         for ref in list(active):
-            if ref.get("uid") not in child_uids:
+            if ref.get("uid") not in child_uids and not await self._job_exists(ref):
                 self.recorder.event(cj, "Normal", "MissingJob", f"Active job went missing: {ref.get('name')}")
                 active = [a for a in active if a.get("uid") != ref.get("uid")]
                 changed = True
@@ -176,6 +184,30 @@ class CronJobController:
         else:
             status.pop("active", None)
         return changed
+
+    async def _live_active(self, cj: Obj, uid: str | None) -> bool:
+        """Whether the API server's copy lists the Job as active; if so `cj` becomes that copy."""
+        m = cj["metadata"]
+        try:
+            live = await self.client.get(CRONJOBS, m["name"], m.get("namespace"))
+        except APIError:
+            return False
+        if not any(a.get("uid") == uid for a in (live.get("status") or {}).get("active") or ()):
+            return False
+        live.setdefault("apiVersion", "batch/v1")
+        live.setdefault("kind", "CronJob")
+        cj.clear()
+        cj.update(live)
+        return True
+
+    async def _job_exists(self, ref: Obj) -> bool:
+        try:
+            await self.client.get(JOBS, ref.get("name", ""), ref.get("namespace"))
+        except APIError as e:
+            if e.not_found:
+                return False
+            raise
+        return True
 
     @staticmethod
     def _reference(job: Obj) -> Obj:
