@@ -53,6 +53,16 @@ def test_kubectl_exec_stdin(ec):
     assert r.stdout == "HELLO STDIN\n"
 
 
+@pytest.mark.parametrize("version", ["1.30", "1.32"])
+def test_kubectl_run_rm_interactive_returns_when_the_container_exits(ec, version):
+    # attach follows the container's output to its end, on both streams, then kubectl deletes the pod.
+    name = f"once-{version.replace('.', '')}"
+    r = ec.kubectl("run", name, "--rm", "-i", "--restart=Never", "--image=busybox", "--",
+                   "sh", "-c", "echo inside; echo oops >&2; sleep 1; echo bye", version=version, input="", timeout=30)
+    assert "inside" in r.stdout and "bye" in r.stdout and "oops" in r.stdout + r.stderr
+    assert f'pod "{name}" deleted' in r.stdout
+
+
 def test_exec_errors(ec):
     r = ec.kubectl("exec", "sleeper", "-c", "nope", "--", "true", check=False)
     assert r.returncode != 0 and "container nope is not valid for pod sleeper" in r.stderr

@@ -177,7 +177,7 @@ class _Container:
     task: asyncio.Task | None = None
     exited: asyncio.Event = field(default_factory=asyncio.Event)
     oom: bool = False
-    subscribers: set[asyncio.Queue] = field(default_factory=set)
+    subscribers: set[Any] = field(default_factory=set)  # anything with put_nowait((stream, chunk))
     cpu_ticks: int = 0
     cpu_sample_at: float = 0.0
     usage: ResourceUsage | None = None
@@ -585,47 +585,67 @@ class AttachSession:
 
     def __init__(self, c: _Container, stdin: bool) -> None:
         self._c = c
-        self._queue: asyncio.Queue = asyncio.Queue()
-        c.subscribers.add(self._queue)
+        self._demux = _Demux()
+        c.subscribers.add(self._demux)
         self.stdin = c.proc.stdin if (stdin and c.proc is not None) else None
-        self.stdout = _QueueReader(self._queue, logs.STDOUT, c.exited)
-        self.stderr = _QueueReader(self._queue, logs.STDERR, c.exited, share=self.stdout)
+        self.stdout = _StreamReader(self._demux.queues[logs.STDOUT], c.exited)
+        self.stderr = _StreamReader(self._demux.queues[logs.STDERR], c.exited)
 
     async def wait(self) -> int:
         await self._c.exited.wait()
-        self._c.subscribers.discard(self._queue)
+        self._c.subscribers.discard(self._demux)
         return self._c.status.exit_code or 0
 
     def resize(self, width: int, height: int) -> None:
         return None
 
     def detach(self) -> None:
-        self._c.subscribers.discard(self._queue)
+        self._c.subscribers.discard(self._demux)
 
 
-class _QueueReader:
-    """Splits one queue of (stream, chunk) into per-stream readers."""
+class _Demux:
+    """A container output subscriber: routes its (stream, chunk) items to one queue per stream,
+    so each stream's reader waits on its own queue (an empty chunk is that stream's end)."""
 
-    def __init__(self, queue: asyncio.Queue, stream: str, exited: asyncio.Event,
-                 share: _QueueReader | None = None) -> None:
+    def __init__(self) -> None:
+        self.queues: dict[str, asyncio.Queue] = {logs.STDOUT: asyncio.Queue(), logs.STDERR: asyncio.Queue()}
+
+    def put_nowait(self, item: tuple[str, bytes]) -> None:
+        stream, chunk = item
+        self.queues[stream].put_nowait(chunk)
+
+
+class _StreamReader:
+    """One stream of an attached container. It also ends when the container has exited and
+    nothing is left queued: an attach that came after the output ended gets no end marker."""
+
+    def __init__(self, queue: asyncio.Queue, exited: asyncio.Event) -> None:
         self._queue = queue
-        self._stream = stream
         self._exited = exited
-        self._buffers: dict[str, list[bytes]] = share._buffers if share else {logs.STDOUT: [], logs.STDERR: []}
-        self._eof: set[str] = share._eof if share else set()
+        self._done = False
 
     async def read(self, n: int = -1) -> bytes:
-        while True:
-            buf = self._buffers[self._stream]
-            if buf:
-                return buf.pop(0)
-            if self._stream in self._eof:
-                return b""
-            stream, chunk = await self._queue.get()
-            if not chunk:
-                self._eof.add(stream)
+        while not self._done:
+            if not self._queue.empty():
+                chunk = self._queue.get_nowait()
+            elif self._exited.is_set():
+                chunk = b""  # everything the container wrote was queued before it was marked exited
             else:
-                self._buffers[stream].append(chunk)
+                getter = asyncio.ensure_future(self._queue.get())
+                ended = asyncio.ensure_future(self._exited.wait())
+                try:
+                    await asyncio.wait({getter, ended}, return_when=asyncio.FIRST_COMPLETED)
+                finally:
+                    ended.cancel()
+                    if not getter.done():
+                        getter.cancel()  # also when this read is cancelled: no orphan takes a chunk
+                if getter.cancelled():
+                    continue
+                chunk = getter.result()
+            if not chunk:
+                self._done = True
+            return chunk
+        return b""
 
 
 def client_sources(client: Any, node_allocatable: Mapping[str, str] | None = None) -> volumes.Sources:
