@@ -3,27 +3,12 @@ upstream's messages, status and scale subresources, Table columns and short name
 
 import pytest
 
-from uwernetes.apiserver import componentstatuses_handler
-
 NS = "/api/v1/namespaces/default"
 MERGE = {"content-type": "application/merge-patch+json"}
 
 
 @pytest.fixture(scope="module")
 def api(cluster):
-    """The cluster, with componentstatuses routed to their handler as app.py will once wired."""
-    app = cluster.server.app
-    componentstatuses_handler.install(app, app.registry)
-    original = app._resource
-
-    async def routed(req, info, send):
-        handler = app.virtual_resources.get((info.group, info.resource))
-        if handler is not None and info.version == "v1":
-            rt = app.registry.resource(info.group, info.version, info.resource)
-            return await handler(req, info, rt, send)
-        return await original(req, info, send)
-
-    app._resource = routed
     return cluster
 
 
@@ -167,7 +152,9 @@ def test_pod_templates(api):
 
 def test_component_statuses_read_only(api):
     c = api.client()
-    items = c.get("/api/v1/componentstatuses").json()
+    listed = c.get("/api/v1/componentstatuses")
+    assert listed.headers.get_list("warning") == ['299 - "v1 ComponentStatus is deprecated in v1.19+"']
+    items = listed.json()
     assert items["kind"] == "ComponentStatusList"
     assert [i["metadata"]["name"] for i in items["items"]] == ["controller-manager", "etcd-0", "scheduler"]
     one = c.get("/api/v1/componentstatuses/scheduler").json()

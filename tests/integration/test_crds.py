@@ -245,6 +245,24 @@ def test_two_versions_one_storage(cluster):
     assert api.get("/apis/example.com").json()["preferredVersion"]["version"] == "v2"
 
 
+def test_deprecated_versions_warn_on_every_request(cluster):
+    api = cluster.client()
+    crd = widget_crd(name="gizmos")
+    v1 = crd["spec"]["versions"][0]
+    v2 = {**v1, "name": "v2", "storage": False, "deprecated": True}
+    v3 = {**v1, "name": "v3", "storage": False, "deprecated": True, "deprecationWarning": "use example.com/v1 gizmos"}
+    crd["spec"]["versions"] = [v1, v2, v3]
+    assert api.post(CRDS, json=crd).status_code == 201
+    wait_established(api, "gizmos.example.com")
+    body = {"apiVersion": "example.com/v2", "kind": "Gizmo", "metadata": {"name": "g"}, "spec": {"size": 1}}
+    created = api.post("/apis/example.com/v2/namespaces/default/gizmos", json=body)
+    assert created.status_code == 201
+    assert created.headers.get_list("warning") == ['299 - "example.com/v2 Gizmo is deprecated"']
+    listed = api.get("/apis/example.com/v3/namespaces/default/gizmos")
+    assert listed.headers.get_list("warning") == ['299 - "use example.com/v1 gizmos"']
+    assert api.get("/apis/example.com/v1/namespaces/default/gizmos/g").headers.get_list("warning") == []
+
+
 def test_deleting_crd_deletes_instances(cluster):
     api = cluster.client()
     assert api.post(CRDS, json=widget_crd(name="doohickeys")).status_code == 201

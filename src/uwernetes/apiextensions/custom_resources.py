@@ -257,6 +257,7 @@ def resource_types(crd: Obj, state: dict[str, bool] | None = None) -> list[Custo
             crd_uid=(crd.get("metadata") or {}).get("uid", ""),
             scale_paths=scale if isinstance(scale, dict) else None,
             state=state,
+            deprecation_warning=_deprecation_warning(group, name, names.get("kind", ""), version),
         )
         out.append(rt)
     return out
@@ -271,3 +272,11 @@ def _set_api_version(api_version: str):
         return out
 
     return convert
+
+
+def _deprecation_warning(group: str, version: str, kind: str, spec_version: dict[str, Any]) -> str | None:
+    """What clients of a deprecated version are told: its own text, or upstream's default."""
+    if not spec_version.get("deprecated"):
+        return None
+    text = spec_version.get("deprecationWarning")
+    return text if text is not None else f"{group}/{version} {kind} is deprecated"

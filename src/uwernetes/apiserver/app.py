@@ -14,9 +14,10 @@ from uwernetes import __version__
 from uwernetes.apiserver import negotiation
 from uwernetes.apiserver.discovery import AGGREGATED_V2, AGGREGATED_V2BETA1, Discovery
 from uwernetes.apiserver.handlers import ResourceHandlers
-from uwernetes.apiserver.http import Receive, Request, Response, Send, status_response
+from uwernetes.apiserver.http import Receive, Request, Response, Send, status_response, warning_header
 from uwernetes.apiserver.registry import Registry
 from uwernetes.apiserver.request_info import RequestInfo, parse
+from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.auth.tokens import ANONYMOUS, TokenAuthenticator, UserInfo
 from uwernetes.machinery import errors
 
@@ -268,6 +269,21 @@ class APIServer:
         rt = self.registry.resource(info.group, info.version, info.resource)
         if rt is None:
             raise NOT_FOUND
+        if rt.deprecation_warning is None:
+            return await self._serve(req, info, rt, send)
+        header = (b"warning", warning_header(rt.deprecation_warning))
+
+        async def send_warned(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", ()), header]}
+            await send(message)
+
+        resp = await self._serve(req, info, rt, send_warned)
+        if resp is not None:
+            resp.headers.append(header)
+        return resp
+
+    async def _serve(self, req: Request, info: RequestInfo, rt: ResourceType, send: Send) -> Response | None:
         if rt.namespaced and not info.namespace and (info.name or info.verb in ("create", "deletecollection")):
             raise NOT_FOUND
         if not rt.namespaced and info.namespace and info.resource != "namespaces":

@@ -216,6 +216,8 @@ class ResourceType:
     storage_resource: tuple[str, str] | None = None
     to_storage: Callable[[Obj], Obj] | None = None
     from_storage: Callable[[Obj], Obj] | None = None
+    # A deprecated API: this text goes out as a Warning header with every answer about it.
+    deprecation_warning: str | None = None
 
     def __post_init__(self) -> None:
         if not self.singular:

@@ -65,4 +65,5 @@ COMPONENTSTATUSES = ResourceType(
     verbs=("get", "list"),
     strategy=ComponentStatusStrategy(),
     printer=PRINTER,
+    deprecation_warning="v1 ComponentStatus is deprecated in v1.19+",
 )
