@@ -377,7 +377,8 @@ class EventRecorder:
         ns = m.get("namespace") or "default"
         body = {
             "apiVersion": "v1", "kind": "Event",
-            "metadata": {"name": meta.generate_name(f"{m.get('name')}."), "namespace": ns},
+            # client-go's recorder names events <object>.<nanoseconds in hex>.
+            "metadata": {"name": f"{m.get('name')}.{time.time_ns():x}", "namespace": ns},
             "involvedObject": {"apiVersion": obj.get("apiVersion"), "kind": obj.get("kind"), "name": m.get("name"),
                                "namespace": m.get("namespace"), "uid": m.get("uid"),
                                "resourceVersion": m.get("resourceVersion")},
