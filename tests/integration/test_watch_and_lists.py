@@ -4,6 +4,7 @@ expired revisions (410) after compaction, and the per-namespace default ServiceA
 import json
 import time
 
+import orjson
 import pytest
 
 from uwernetes.apiserver import handlers
@@ -118,3 +119,32 @@ def test_new_namespace_gets_default_service_account_within_a_second(api):
         pytest.fail("no default ServiceAccount within 1 s")
     ca = api.get("/api/v1/namespaces/sa-check/configmaps/kube-root-ca.crt")
     assert ca.status_code == 200 and "BEGIN CERTIFICATE" in ca.json()["data"]["ca.crt"]
+
+
+def test_in_process_shared_watches_leave_managed_fields_out(cluster):
+    # In-process informers drop managedFields; the server spares them (and their decoding).
+    from uwernetes.apiserver.http import OMIT_MANAGED_FIELDS
+
+    api = cluster.client()
+    path = "/api/v1/namespaces/default/configmaps"
+    rv = api.get(path).json()["metadata"]["resourceVersion"]
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "lean-watch"}, "data": {"a": "1"}}
+    assert api.post(path, json=body, params={"fieldManager": "tester"}).status_code == 201
+
+    async def first_line(extensions):
+        client = cluster.server.client("lean-test")
+        query = {"watch": "true", "resourceVersion": rv, "fieldSelector": "metadata.name=lean-watch"}
+        async for chunk in client.transport.stream("GET", path, query, extensions=extensions):
+            return orjson.loads(chunk.split(b"\n")[0])
+
+    lean = cluster.run(first_line({OMIT_MANAGED_FIELDS: True}))["object"]
+    full = cluster.run(first_line(None))["object"]
+    assert "managedFields" not in lean["metadata"]
+    assert full["metadata"]["managedFields"][0]["manager"] == "tester"
+    del full["metadata"]["managedFields"]
+    assert lean == full
+    # Over HTTP the extension cannot be asked for: watches carry everything.
+    with api.stream("GET", path, params={"watch": "true", "resourceVersion": rv,
+                                         "fieldSelector": "metadata.name=lean-watch"}) as r:
+        line = next(r.iter_lines())
+    assert orjson.loads(line)["object"]["metadata"]["managedFields"][0]["manager"] == "tester"

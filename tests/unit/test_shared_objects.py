@@ -2,8 +2,10 @@
 share one decoded object per watch event."""
 
 import orjson
+import pytest
 
 from uwernetes.client.api import SharedDecoder
+from uwernetes.storage.interface import Event
 from uwernetes.storage.watch_cache import CachedEntry
 
 
@@ -74,3 +76,26 @@ def test_watch_cache_history_shares_previous_bytes_and_keeps_a_byte_budget(monke
         raise AssertionError("a watch from before the kept history must be refused")
     except wc.TooOld:
         pass
+
+
+MF = [{"manager": "kubectl", "operation": "Apply", "fieldsV1": {"f:spec": {"f:n": {}}}}]
+
+
+@pytest.mark.parametrize("obj", [
+    {"metadata": {"name": "a", "managedFields": MF, "uid": "u"}, "spec": {"n": 1}},
+    {"metadata": {"managedFields": MF, "name": "a"}, "spec": {"n": 1}},
+    {"metadata": {"name": "a", "managedFields": MF}, "spec": {"n": 1}},
+    {"metadata": {"managedFields": MF}, "spec": {"n": 1}},
+    {"metadata": {"name": "a"}, "spec": {"n": 1}},
+    # The same bytes twice (a field of the spec named alike): found by re-encoding instead.
+    {"metadata": {"name": "a", "managedFields": MF}, "spec": {"managedFields": MF}},
+], ids=["middle", "first", "last", "alone", "absent", "twice"])
+def test_event_json_without_managed_fields(obj):
+    raw = orjson.dumps(obj)
+    ev = Event("MODIFIED", "/registry/things/a", 3, obj, raw)
+    lean = ev.raw_without_managed_fields()
+    expected = {**obj, "metadata": {k: v for k, v in obj["metadata"].items() if k != "managedFields"}}
+    assert orjson.loads(lean) == expected
+    assert ev.raw_without_managed_fields() is lean  # computed once per event
+    if "managedFields" not in obj["metadata"]:
+        assert lean is raw

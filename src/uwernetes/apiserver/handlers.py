@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from uwernetes.apiserver import negotiation, tables
-from uwernetes.apiserver.http import Request, Response, Send, warning_header
+from uwernetes.apiserver.http import OMIT_MANAGED_FIELDS, Request, Response, Send, warning_header
 from uwernetes.apiserver.registry import DeleteOptions, Registry
 from uwernetes.apiserver.request_info import RequestInfo
 from uwernetes.apiserver.resources.base import Context, Obj, ResourceType
@@ -438,6 +438,7 @@ class ResourceHandlers:
             return
 
         first_table = [True]
+        lean = bool((req.scope.get("extensions") or {}).get(OMIT_MANAGED_FIELDS))
 
         def encode(ev: Event) -> bytes:
             if accept.table:
@@ -450,7 +451,8 @@ class ResourceHandlers:
                 return orjson.dumps({"type": ev.type, "object": rt.from_storage(obj)}) + b"\n"
             if accept.partial:
                 return orjson.dumps({"type": ev.type, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata")}}) + b"\n"
-            return b'{"type":"' + ev.type.encode() + b'","object":' + ev.raw + b"}\n"
+            raw = ev.raw_without_managed_fields() if lean else ev.raw
+            return b'{"type":"' + ev.type.encode() + b'","object":' + raw + b"}\n"
 
         def bookmark(rev: int, initial_end: bool = False) -> bytes:
             md: dict[str, Any] = {"resourceVersion": str(rev)}

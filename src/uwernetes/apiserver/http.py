@@ -13,6 +13,10 @@ from uwernetes.machinery.errors import StatusError
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 
+# An ASGI scope extension (in-process requests only): a watch leaves metadata.managedFields out of
+# its objects, for in-process informers that drop them anyway.
+OMIT_MANAGED_FIELDS = "uwernetes.omit_managed_fields"
+
 
 @dataclass(slots=True)
 class Request:

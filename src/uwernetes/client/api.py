@@ -13,6 +13,7 @@ from typing import Any
 
 import orjson
 
+from uwernetes.apiserver.http import OMIT_MANAGED_FIELDS
 from uwernetes.client.transport import StreamError, Transport
 
 PATCH_TYPES = {
@@ -240,8 +241,10 @@ class Client:
                  "fieldSelector": field_selector, "timeoutSeconds": timeout_seconds,
                  "allowWatchBookmarks": "true" if allow_bookmarks else None}
         buf = b""
+        # Shared objects lose managedFields anyway: an in-process server leaves them out of the lines.
+        extensions = {OMIT_MANAGED_FIELDS: True} if shared else None
         try:
-            async for chunk in self.transport.stream("GET", res.path(namespace), query):
+            async for chunk in self.transport.stream("GET", res.path(namespace), query, extensions=extensions):
                 buf += chunk
                 while True:
                     nl = buf.find(b"\n")

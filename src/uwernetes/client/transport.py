@@ -30,8 +30,10 @@ class Transport(Protocol):
 
     def stream(
         self, method: str, path: str, query: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> AsyncIterator[bytes]:
-        """Response body chunks of a streaming request (watch, log follow)."""
+        """Response body chunks of a streaming request (watch, log follow). `extensions` reach the
+        server's ASGI scope in-process only (requests of this process to itself); HTTP drops them."""
         ...
 
     async def close(self) -> None: ...
@@ -109,8 +111,10 @@ class InProcessTransport:
         await self.app(scope, receive, send)
         return RawResponse(status, resp_headers, b"".join(chunks))
 
-    async def stream(self, method, path, query=None, headers=None) -> AsyncIterator[bytes]:
+    async def stream(self, method, path, query=None, headers=None, extensions=None) -> AsyncIterator[bytes]:
         scope = self._scope(method, path, query, headers)
+        if extensions:
+            scope["extensions"] = dict(extensions)
         queue: asyncio.Queue = asyncio.Queue()
         disconnect = asyncio.Event()
         first = True
@@ -276,7 +280,7 @@ class HTTPTransport:
                         self._drop(conn)
                 return resp
 
-    async def stream(self, method, path, query=None, headers=None) -> AsyncIterator[bytes]:
+    async def stream(self, method, path, query=None, headers=None, extensions=None) -> AsyncIterator[bytes]:
         if self._closed:
             raise RuntimeError("transport is closed")
         data = self._head(method, path, query, headers, None)

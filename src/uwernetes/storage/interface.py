@@ -35,7 +35,7 @@ class Event:
     """One change. `prev` is the state before it (None for ADDED); a backend may give it as JSON
     (`prev_raw`) instead, decoded only if someone reads `prev` (watchers with selectors do)."""
 
-    __slots__ = ("type", "key", "rev", "obj", "raw", "_prev", "prev_raw")
+    __slots__ = ("type", "key", "rev", "obj", "raw", "_prev", "prev_raw", "_lean")
 
     def __init__(self, type: str, key: str, rev: int, obj: Obj, raw: bytes, prev: Obj | None = None,
                  prev_raw: bytes | None = None) -> None:
@@ -46,6 +46,7 @@ class Event:
         self.raw = raw
         self._prev = prev
         self.prev_raw = prev_raw
+        self._lean: bytes | None = None
 
     @property
     def prev(self) -> Obj | None:
@@ -56,6 +57,14 @@ class Event:
     @property
     def has_prev(self) -> bool:
         return self._prev is not None or self.prev_raw is not None
+
+    def raw_without_managed_fields(self) -> bytes:
+        """The object's JSON without metadata.managedFields (for watchers that drop them anyway:
+        a pod's managedFields are often half its JSON). Cut out of `raw`, computed once."""
+        lean = self._lean
+        if lean is None:
+            lean = self._lean = _without_managed_fields(self.raw, self.obj)
+        return lean
 
     def __repr__(self) -> str:
         return f"Event({self.type}, {self.key!r}, {self.rev})"
@@ -136,3 +145,23 @@ class Store(Protocol):
     async def compact(self, revision: int) -> None: ...
 
     async def close(self) -> None: ...
+
+
+def _without_managed_fields(raw: bytes, obj: Obj) -> bytes:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    fields = meta.get("managedFields") if isinstance(meta, dict) else None
+    if fields is None:
+        return raw
+    # `raw` is orjson's encoding of `obj`, so the member's bytes are found verbatim; anything
+    # else (a store writing differently) falls back to encoding the object again.
+    member = b'"managedFields":' + orjson.dumps(fields)
+    at = raw.find(member)
+    if at < 0 or raw.find(member, at + 1) >= 0:
+        lean_meta = {k: v for k, v in meta.items() if k != "managedFields"}
+        return orjson.dumps({**obj, "metadata": lean_meta})
+    end = at + len(member)
+    if raw[at - 1:at] == b",":
+        at -= 1
+    elif raw[end:end + 1] == b",":
+        end += 1
+    return raw[:at] + raw[end:]
