@@ -60,6 +60,11 @@ class DeleteOptions:
         )
 
 
+# (operation, new, old) -> an optional release, which the registry calls once the write has
+# finished, stored or not (dry runs too).
+BeforeStore = Callable[[str, Obj, Obj | None], Awaitable[Callable[[], None] | None]]
+
+
 def _spec_part(obj: Obj) -> dict[str, Any]:
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
 
@@ -115,9 +120,8 @@ class Registry:
         self.mutating: list[AdmissionHook] = []
         self.validating: list[AdmissionHook] = []
         # Stateful allocators (service IPs, node ports) hook in per resource.
-        # Last steps before a write is stored (Service address allocation). A hook may return a
-        # callable that the registry calls once the write has finished, stored or not (dry runs too).
-        self.before_store: dict[tuple[str, str], Callable[[str, Obj, Obj | None], Awaitable[Callable[[], None] | None]]] = {}
+        # Last steps before a write is stored (Service address allocation), per resource.
+        self.before_store: dict[tuple[str, str], BeforeStore] = {}
         self._key_locks: dict[str, _KeyLock] = {}
 
     # --- the served set (custom resources come and go) ---

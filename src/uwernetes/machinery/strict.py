@@ -301,7 +301,8 @@ def strict_patch_error(patched: str, problems: list[str]) -> errors.StatusError:
 
 
 def path_order(path: str) -> tuple[tuple[int, Any], ...]:
-    """Sort key walking a path step by step (names before the indexes of lists never share a level)."""
+    """Sort key comparing paths step by step, as a walk in key order meets them (one level of a
+    path holds names or list indexes, never both, so the tuples always compare)."""
     return tuple((0, name) if not index else (1, int(index)) for name, index in _PATH_TOKEN.findall(path))
 
 
