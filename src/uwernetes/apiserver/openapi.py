@@ -54,7 +54,7 @@ SMP = "application/strategic-merge-patch+json"
 # --- schema conversion (JSON-Schema-ised -> OpenAPI v3) ---
 
 # Upstream writes these two with OpenAPIV3OneOfTypes; the JSON-Schema form lost their descriptions.
-_SPECIAL: dict[str, dict[str, Any]] = {
+ONE_OF_DEFINITIONS: dict[str, dict[str, Any]] = {
     "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
         "description": "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML "
         "marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, "
@@ -127,7 +127,7 @@ def convert(node: dict[str, Any], *, type_meta: bool = False) -> dict[str, Any]:
 @functools.cache
 def _definition(name: str) -> dict[str, Any]:
     """A built-in definition in v3 form (cached: definitions are shared across documents)."""
-    special = _SPECIAL.get(name)
+    special = ONE_OF_DEFINITIONS.get(name)
     if special is not None:
         return special
     return convert(schemas.definitions()[name])

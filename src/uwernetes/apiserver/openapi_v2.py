@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from uwernetes.apiserver.openapi import KUBE_VERSION, closure
+from uwernetes.apiserver.openapi import KUBE_VERSION, ONE_OF_DEFINITIONS, closure
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.machinery import schemas
 
@@ -38,19 +38,10 @@ _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _ALWAYS = (_META + "DeleteOptions", _META + "Status", _META + "WatchEvent", _META + "APIGroup",
            _META + "APIGroupList", _META + "APIResourceList", _META + "APIVersions", _META + "Patch")
 
+# Upstream's v2 writes IntOrString and Quantity as strings (kubectl's parser takes one type only).
 _SPECIAL: dict[str, dict[str, Any]] = {
-    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {
-        "description": "IntOrString is a type that can hold an int32 or a string.  When used in JSON or YAML "
-        "marshalling and unmarshalling, it produces or consumes the inner type.  This allows you to have, "
-        "for example, a JSON field that can accept a name or number.",
-        "format": "int-or-string",
-        "type": "string",
-    },
-    "io.k8s.apimachinery.pkg.api.resource.Quantity": {
-        "description": "Quantity is a fixed-point representation of a number. It provides convenient "
-        "marshaling/unmarshaling in JSON and YAML, in addition to String() and AsInt64() accessors.",
-        "type": "string",
-    },
+    "io.k8s.apimachinery.pkg.util.intstr.IntOrString": {"format": "int-or-string", "type": "string"},
+    "io.k8s.apimachinery.pkg.api.resource.Quantity": {"type": "string"},
 }
 
 
@@ -93,7 +84,9 @@ def convert(node: dict[str, Any], *, type_meta: bool = False) -> dict[str, Any]:
 
 def _definition(name: str) -> dict[str, Any]:
     special = _SPECIAL.get(name)
-    return special if special is not None else convert(schemas.definitions()[name])
+    if special is not None:
+        return {"description": ONE_OF_DEFINITIONS[name]["description"], **special}
+    return convert(schemas.definitions()[name])
 
 
 def definition_names(resource_types: Iterable[ResourceType]) -> list[str]:
