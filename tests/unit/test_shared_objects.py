@@ -99,3 +99,12 @@ def test_event_json_without_managed_fields(obj):
     assert ev.raw_without_managed_fields() is lean  # computed once per event
     if "managedFields" not in obj["metadata"]:
         assert lean is raw
+
+
+def test_watch_line_is_built_once_per_event_and_form():
+    obj = {"metadata": {"name": "a", "managedFields": MF}, "spec": {"n": 1}}
+    ev = Event("ADDED", "/registry/things/a", 4, obj, orjson.dumps(obj))
+    full, lean = ev.watch_line(), ev.watch_line(lean=True)
+    assert full is ev.watch_line() and lean is ev.watch_line(lean=True)
+    assert full.endswith(b"}\n") and orjson.loads(full) == {"type": "ADDED", "object": obj}
+    assert orjson.loads(lean)["object"]["metadata"] == {"name": "a"}

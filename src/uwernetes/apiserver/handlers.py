@@ -451,8 +451,7 @@ class ResourceHandlers:
                 return orjson.dumps({"type": ev.type, "object": rt.from_storage(obj)}) + b"\n"
             if accept.partial:
                 return orjson.dumps({"type": ev.type, "object": {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj.get("metadata")}}) + b"\n"
-            raw = ev.raw_without_managed_fields() if lean else ev.raw
-            return b'{"type":"' + ev.type.encode() + b'","object":' + raw + b"}\n"
+            return ev.watch_line(lean)
 
         def bookmark(rev: int, initial_end: bool = False) -> bytes:
             md: dict[str, Any] = {"resourceVersion": str(rev)}

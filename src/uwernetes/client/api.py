@@ -250,8 +250,13 @@ class Client:
                     nl = buf.find(b"\n")
                     if nl < 0:
                         break
-                    line, buf = buf[:nl], buf[nl + 1 :]
-                    if line.strip():
+                    # Lines keep their newline, so a whole-line chunk (the usual case) is the very
+                    # bytes object the server wrote, shared with its other in-process watchers.
+                    if nl == len(buf) - 1:
+                        line, buf = buf, b""
+                    else:
+                        line, buf = buf[: nl + 1], buf[nl + 1 :]
+                    if line and not line.isspace():
                         ev = SHARED_DECODER.decode(line) if shared else orjson.loads(line)
                         yield WatchEvent(ev["type"], ev["object"])
         except StreamError as e:

@@ -35,7 +35,7 @@ class Event:
     """One change. `prev` is the state before it (None for ADDED); a backend may give it as JSON
     (`prev_raw`) instead, decoded only if someone reads `prev` (watchers with selectors do)."""
 
-    __slots__ = ("type", "key", "rev", "obj", "raw", "_prev", "prev_raw", "_lean")
+    __slots__ = ("type", "key", "rev", "obj", "raw", "_prev", "prev_raw", "_lean", "_lines")
 
     def __init__(self, type: str, key: str, rev: int, obj: Obj, raw: bytes, prev: Obj | None = None,
                  prev_raw: bytes | None = None) -> None:
@@ -47,6 +47,7 @@ class Event:
         self._prev = prev
         self.prev_raw = prev_raw
         self._lean: bytes | None = None
+        self._lines: dict[bool, bytes] | None = None
 
     @property
     def prev(self) -> Obj | None:
@@ -57,6 +58,18 @@ class Event:
     @property
     def has_prev(self) -> bool:
         return self._prev is not None or self.prev_raw is not None
+
+    def watch_line(self, lean: bool = False) -> bytes:
+        """The event as one JSON watch line, built once and shared by every watcher it goes to
+        (in-process readers then hash and compare one bytes object, not a copy per watcher)."""
+        lines = self._lines
+        if lines is None:
+            lines = self._lines = {}
+        line = lines.get(lean)
+        if line is None:
+            raw = self.raw_without_managed_fields() if lean else self.raw
+            line = lines[lean] = b'{"type":"' + self.type.encode() + b'","object":' + raw + b"}\n"
+        return line
 
     def raw_without_managed_fields(self) -> bytes:
         """The object's JSON without metadata.managedFields (for watchers that drop them anyway:
