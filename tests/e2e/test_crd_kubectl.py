@@ -4,6 +4,7 @@ explain, categories, wait for Established, and deleting the CRD."""
 import textwrap
 
 import pytest
+import yaml
 
 pytestmark = pytest.mark.e2e
 
@@ -108,6 +109,15 @@ def test_kubectl_with_a_crd(cluster, version, tmp_path):
     bad = k("apply", "-n", ns, "-f", "-", input=cr().replace("my-new-cron-object", "bad") + "  replicas: 0\n", check=False)
     assert bad.returncode != 0
     assert "spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1" in bad.stderr
+    # In a List kubectl validates on its own, from /openapi/v2, which publishes the CRD's schema.
+    listed = yaml.safe_load(k("get", "crontabs", "-n", ns, "-o", "yaml").stdout)
+    listed["items"][0]["spec"]["bogus"] = 1
+    refused = k("apply", "-n", ns, "-f", "-", input=yaml.safe_dump(listed), check=False)
+    assert refused.returncode == 1
+    assert ('ValidationError(CronTab.spec): unknown field "bogus" in com.example.stable.v1.CronTab.spec'
+            in refused.stderr)
+    explained = k("explain", "--output=plaintext-openapiv2", "crontabs.spec.cronSpec").stdout
+    assert "The cron schedule." in explained
     k("delete", "namespace", ns, "--timeout=60s")
 
 

@@ -77,11 +77,44 @@ def test_served_kinds_and_their_schemas(doc):
         "description": defs["io.k8s.api.core.v1.ConfigMap"]["properties"]["data"]["description"]}
 
 
-def test_custom_resources_stay_out():
-    crd = ResourceType(group="example.com", version="v1", kind="Widget", plural="widgets", namespaced=True)
-    crd.schema = {"type": "object", "properties": {"spec": {"type": "object"}}}
-    names = openapi_v2.definition_names([crd])
-    assert not any(name.startswith("com.example") for name in names)
+def _custom(schema: dict) -> ResourceType:
+    rt = ResourceType(group="example.com", version="v1", kind="Widget", plural="widgets", namespaced=True,
+                      builtin=False)
+    rt.schema = schema
+    return rt
+
+
+WIDGET = {"type": "object", "properties": {
+    "spec": {"type": "object", "required": ["size", "note"], "properties": {
+        "size": {"type": "integer", "minimum": 1},
+        "note": {"type": "string", "nullable": True},
+        "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+        "tags": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"},
+        "blob": {"type": "object", "x-kubernetes-preserve-unknown-fields": True,
+                 "properties": {"a": {"type": "string"}}},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}}}},
+    "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}
+
+
+def test_custom_resources_are_published_as_upstream_converts_them():
+    defs = openapi_v2.custom_definitions([_custom(WIDGET)], set(openapi_v2.definition_names([])))
+    widget = defs["com.example.v1.Widget"]
+    assert widget["x-kubernetes-group-version-kind"] == [{"group": "example.com", "kind": "Widget", "version": "v1"}]
+    assert widget["properties"]["metadata"] == {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+    spec = widget["properties"]["spec"]
+    assert spec["required"] == ["size"]  # a nullable field is never required in v2
+    assert spec["properties"]["note"] == {}
+    assert spec["properties"]["port"] == {"x-kubernetes-int-or-string": True}
+    assert spec["properties"]["tags"] == {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "set"}
+    assert spec["properties"]["blob"] == {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    assert spec["properties"]["labels"] == {"type": "object", "additionalProperties": {"type": "string"}}
+    listing = defs["com.example.v1.WidgetList"]
+    assert listing["properties"]["items"]["items"] == {"$ref": "#/definitions/com.example.v1.Widget"}
+
+
+def test_a_custom_resource_the_parser_would_refuse_is_left_out():
+    bad = {"type": "object", "properties": {"spec": {"type": ["object", "string"]}}}
+    assert openapi_v2.custom_definitions([_custom(bad)], set()) == {}
 
 
 # --- the protobuf, read back with a plain wire-format reader ---

@@ -7,16 +7,18 @@ Without the document `kubectl apply -f list.yaml` fails outright.
 
 kubectl's parser (kube-openapi `util/proto`) is strict: a `$ref` carries no type, an array has one
 item schema, a node has at most one type. The definitions are converted for it: single types, no
-`null`, IntOrString and Quantity as the formatted strings upstream publishes. Paths are not served
-(kubectl looks them up in v3; without them its v2 check falls through to validating by definition,
-which is what it does for these kinds on a real cluster too), nor are CRD schemas: kubectl skips
-client-side validation of kinds the document does not define, where a malformed CRD schema would
-make it fail for every kind.
+`null`, IntOrString and Quantity as the formatted strings upstream publishes. Custom resources are
+published too, converted as upstream's `ToStructuralOpenAPIV2` does (`apiextensions/v2_schema`);
+one whose result the parser would still refuse is left out (kubectl then skips validating it),
+since one bad definition makes kubectl refuse the whole document. Paths are not served: kubectl
+looks them up in v3, and without them its v2 check falls through to validating by definition, as
+it does for these kinds on a real cluster.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import struct
 import threading
 from collections.abc import Iterable
@@ -24,9 +26,12 @@ from typing import Any
 
 import orjson
 
-from uwernetes.apiserver.openapi import KUBE_VERSION, ONE_OF_DEFINITIONS, closure
+from uwernetes.apiextensions import v2_schema
+from uwernetes.apiserver.openapi import KUBE_VERSION, ONE_OF_DEFINITIONS, closure, crd_definition_name
 from uwernetes.apiserver.resources.base import ResourceType
 from uwernetes.machinery import schemas
+
+log = logging.getLogger(__name__)
 
 PROTOBUF = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"
 # What older clients ask for, and what every answer says it is: Go's mime parser rejects the "@".
@@ -34,9 +39,11 @@ PROTOBUF_LEGACY = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
 
 _REF = "#/definitions/"
 _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
-# Kinds the API serves whatever the resources: errors, options, discovery and watch events.
+# Kinds the API serves whatever the resources (errors, options, discovery, watch events), and the
+# metadata custom resources refer to.
 _ALWAYS = (_META + "DeleteOptions", _META + "Status", _META + "WatchEvent", _META + "APIGroup",
-           _META + "APIGroupList", _META + "APIResourceList", _META + "APIVersions", _META + "Patch")
+           _META + "APIGroupList", _META + "APIResourceList", _META + "APIVersions", _META + "Patch",
+           _META + "ObjectMeta", _META + "ListMeta")
 
 # Upstream's v2 writes IntOrString and Quantity as strings (kubectl's parser takes one type only).
 _SPECIAL: dict[str, dict[str, Any]] = {
@@ -93,8 +100,8 @@ def definition_names(resource_types: Iterable[ResourceType]) -> list[str]:
     """Every built-in definition the served kinds (and their lists) reach."""
     roots: set[str] = set(_ALWAYS)
     for rt in resource_types:
-        if isinstance(getattr(rt, "schema", None), dict):
-            continue  # a CRD version (see the module docstring)
+        if not rt.builtin:
+            continue  # a CRD version: custom_definitions
         for kind in (rt.kind, rt.list_kind):
             name = schemas.by_gvk().get((rt.group, rt.version, kind))
             if name is not None:
@@ -108,12 +115,57 @@ def definition_names(resource_types: Iterable[ResourceType]) -> list[str]:
     return closure(roots)
 
 
+def custom_definitions(resource_types: Iterable[ResourceType], known: set[str]) -> dict[str, dict[str, Any]]:
+    """Definitions of the served custom resource versions that kubectl's parser will take."""
+    out: dict[str, dict[str, Any]] = {}
+    for rt in resource_types:
+        if rt.builtin:
+            continue
+        name = crd_definition_name(rt.group, rt.version, rt.kind)
+        list_name = crd_definition_name(rt.group, rt.version, rt.list_kind)
+        schema = getattr(rt, "schema", None)
+        defs = v2_schema.definitions(rt.group, rt.version, rt.kind, rt.list_kind,
+                                     schema if isinstance(schema, dict) else None, name, list_name)
+        problems = [p for n, d in defs.items() for p in parse_problems(d, n, known | set(defs))]
+        if problems:
+            log.warning("%s left out of /openapi/v2: %s", name, "; ".join(problems[:3]))
+            continue
+        out.update(defs)
+    return out
+
+
+def parse_problems(node: dict[str, Any], where: str, names: set[str]) -> list[str]:
+    """What kube-openapi's proto parser would refuse in a definition (any refusal fails them all)."""
+    if "$ref" in node:
+        target = node["$ref"].removeprefix(_REF)
+        if set(node) - {"$ref", "description"} or not node["$ref"].startswith(_REF) or target not in names:
+            return [f"{where}: bad reference"]
+        return []
+    t = node.get("type")
+    problems = []
+    if t is not None and t not in ("string", "number", "integer", "boolean", "object", "array"):
+        problems.append(f"{where}: type {t!r}")
+    items = node.get("items")
+    if t == "array" and not isinstance(items, dict):
+        problems.append(f"{where}: an array without one item schema")
+    for name, sub in (node.get("properties") or {}).items():
+        problems += parse_problems(sub, f"{where}.{name}", names) if isinstance(sub, dict) else [f"{where}.{name}"]
+    if isinstance(items, dict):
+        problems += parse_problems(items, f"{where}[]", names)
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        problems += parse_problems(extra, f"{where}{{}}", names)
+    return problems
+
+
 def build_document(resource_types: Iterable[ResourceType]) -> dict[str, Any]:
+    resource_types = list(resource_types)
+    builtin = {name: _definition(name) for name in definition_names(resource_types)}
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": KUBE_VERSION},
         "paths": {},
-        "definitions": {name: _definition(name) for name in definition_names(resource_types)},
+        "definitions": {**builtin, **custom_definitions(resource_types, set(builtin))},
         "securityDefinitions": {
             "BearerToken": {"description": "Bearer Token authentication", "in": "header",
                             "name": "authorization", "type": "apiKey"},
