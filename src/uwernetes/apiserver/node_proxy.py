@@ -15,8 +15,9 @@ stdin 0, stdout 1, stderr 2, error/status 3 (a `Status` JSON), resize 4, and in
 `ExitCode`. Port-forward uses the channel protocol the Python client speaks: port i has data
 channel 2i and error channel 2i+1, and each channel first carries its port as 2 bytes
 little-endian. SPDY (kubectl's exec fallback, kubectl 1.30's port-forward, and the SPDY frames
-kubectl 1.32 tunnels in a `SPDY/3.1+portforward.k8s.io` WebSocket) is not implemented: those
-requests get a 400 saying so, after the same pod checks as a WebSocket request.
+kubectl 1.32 tunnels in a `SPDY/3.1+portforward.k8s.io` WebSocket) is served for port-forward
+only (`spdy_portforward`, on the connection the HTTP server hands over on `Upgrade: SPDY/3.1`);
+SPDY exec and attach get a 400 saying so, after the same pod checks as a WebSocket request.
 """
 
 from __future__ import annotations
@@ -294,6 +295,38 @@ class NodeProxy:
         if "spdy" in req.headers.get("upgrade", "").lower():
             raise errors.bad_request(SPDY_MESSAGE)
         raise errors.bad_request("Upgrade request required")
+
+    # --- SPDY upgrades (kubectl's port-forward) ---
+
+    async def spdy_upgrade(self, scope: dict, transport: Any) -> None:
+        """An `Upgrade: SPDY/3.1` request the HTTP server handed over before any ASGI handling:
+        port-forward is served on the connection; anything else gets its error as a response."""
+        from uwernetes.apiserver import spdy_portforward
+
+        req = Request.from_scope(scope, None)
+        try:
+            if not self.app.authenticate(req) or req.user == "system:anonymous":
+                raise errors.unauthorized()
+            info = parse(req.method, req.path, False)
+            if (not info.is_resource or info.group or info.resource != "pods" or not info.name
+                    or info.subresource not in ("exec", "attach", "portforward")):
+                raise errors.StatusError(404, "NotFound", "the server could not find the requested resource", {})
+            pod = await self._pod(info)
+            if info.subresource != "portforward":
+                validate_container(pod, req.q("container"))
+            kubelet = await self._kubelet(self._scheduled(pod))
+            if info.subresource != "portforward" or not hasattr(kubelet, "port_forward"):
+                raise errors.bad_request(SPDY_MESSAGE)
+            offered = [p.strip() for p in req.headers.get("x-stream-protocol-version", "").split(",")]
+            if spdy_portforward.PROTOCOL not in offered:
+                raise errors.bad_request(f"unable to upgrade: no common protocol among {offered}")
+        except errors.StatusError as e:
+            spdy_portforward.refuse(transport, e.code, e.body())
+            return
+        m = pod["metadata"]
+        uid = m.get("uid", "")
+        spdy_portforward.accept(transport, lambda port: kubelet.port_forward(uid, port),
+                                f"{m['name']}_{m.get('namespace', '')}", uid)
 
     # --- nodes/proxy ---
 
@@ -612,3 +645,4 @@ def install(app: Any, registry: Any) -> None:
     if registry.resource("", "v1", "nodes") is not None:
         app.subresources[("", "nodes", "proxy")] = proxy.node_proxy
     app.websocket_handler = proxy.websocket
+    app.spdy_handler = proxy.spdy_upgrade

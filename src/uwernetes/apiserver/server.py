@@ -14,6 +14,7 @@ import uvicorn
 
 from uwernetes.apiserver.app import APIServer
 from uwernetes.apiserver.registry import Registry
+from uwernetes.apiserver.upgrades import UpgradingHttpToolsProtocol
 from uwernetes.auth import sa_tokens
 from uwernetes.auth.certs import PKI, ensure_pki
 from uwernetes.auth.tokens import TokenAuthenticator, ensure_token_file
@@ -170,7 +171,7 @@ class RunningServer:
         config = uvicorn.Config(
             app,
             loop="none",
-            http="httptools",
+            http=UpgradingHttpToolsProtocol,  # httptools, plus kubectl's SPDY upgrade
             ws="websockets-sansio",
             lifespan="off",
             log_level=cfg.log_level,
