@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io")
-SPDY_MESSAGE = ("SPDY is not supported by this server (uwernetes): exec and attach work over WebSocket "
-                "(kubectl >= 1.30, the kubernetes Python client); port-forward works with the Python client's "
-                "WebSocket protocol (v4.channel.k8s.io), not with kubectl's SPDY framing")
+SPDY_MESSAGE = ("this server (uwernetes) serves SPDY only for kubectl's port-forward to pods on node agents in "
+                "its own process: exec and attach work over WebSocket (kubectl >= 1.30, the kubernetes Python "
+                "client), port-forward over WebSocket with the Python client's protocol (v4.channel.k8s.io)")
 SUCCESS = {"metadata": {}, "status": "Success"}
 
 
