@@ -190,6 +190,39 @@ def test_python_client_port_forward(rc):
         api_client.close()
 
 
+def test_kubectl_port_forward_reaches_a_pod_on_the_remote_node(rc):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-spdy"},
+           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
+    rc.kubectl("create", "-f", "-", input=json.dumps(pod))
+    rc.kubectl("wait", "--for=condition=Ready", "pod/web-spdy", "--timeout=30s")
+
+    def listening():
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, 15, 0.05, "nginx stand-in listening")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        local = s.getsockname()[1]
+    proc = subprocess.Popen([kubectl_binary("1.30"), f"--kubeconfig={rc.kubeconfig}", "port-forward",
+                             "pod/web-spdy", f"{local}:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().startswith(f"Forwarding from 127.0.0.1:{local}")
+        with socket.create_connection(("127.0.0.1", local), timeout=10) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(4096):
+                data += chunk
+        assert data.startswith(b"HTTP/1.") and b"Welcome to nginx!" in data
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_zz_a_dead_agent_goes_unknown_and_is_unreachable(rc):
     rc.agent.kill()
     wait_for(lambda: ready(rc.api) == "Unknown", 20, interval=0.1, what=f"node {NODE} Unknown")

@@ -104,3 +104,41 @@ def test_a_reset_stream_ends_its_reader_and_garbage_ends_the_session():
 def test_dictionary_is_spdy3s():
     # 1,423 bytes; zlib streams name their dictionary by this Adler-32, so a wrong byte fails every header.
     assert (len(spdy.DICTIONARY), zlib.adler32(spdy.DICTIONARY)) == (1423, 0xE3C6A7C2)
+
+
+class FakeKubeletSocket:
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+        self.sent: list[bytes] = []
+
+    def __aiter__(self):
+        return self
+
+    async def __anext__(self) -> bytes:
+        if not self.frames:
+            raise StopAsyncIteration
+        return self.frames.pop(0)
+
+    async def send(self, data: bytes) -> None:
+        await asyncio.sleep(0)
+        self.sent.append(data)
+
+
+def test_kubelet_channels_skip_port_prefixes_and_raise_reported_errors():
+    from uwernetes.apiserver.spdy_portforward import KubeletChannels
+
+    async def main():
+        port = (8080).to_bytes(2, "little")
+        ws = FakeKubeletSocket([b"\x00" + port, b"\x01" + port, b"\x00hello", b"\x01dial tcp: refused"])
+        ch = KubeletChannels(ws)
+        first = await ch.read()
+        try:
+            await ch.read()
+        except OSError as e:
+            error = str(e)
+        ch.write(b"a")
+        ch.write(b"b")
+        await ch.drain()
+        return first, error, ws.sent
+
+    assert asyncio.run(main()) == (b"hello", "dial tcp: refused", [b"\x00a", b"\x00b"])

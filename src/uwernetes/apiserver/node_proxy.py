@@ -40,9 +40,9 @@ log = logging.getLogger(__name__)
 
 STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
 EXEC_PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io", "v3.channel.k8s.io", "v2.channel.k8s.io", "channel.k8s.io")
-SPDY_MESSAGE = ("this server (uwernetes) serves SPDY only for kubectl's port-forward to pods on node agents in "
-                "its own process: exec and attach work over WebSocket (kubectl >= 1.30, the kubernetes Python "
-                "client), port-forward over WebSocket with the Python client's protocol (v4.channel.k8s.io)")
+SPDY_MESSAGE = ("this server (uwernetes) serves SPDY only for kubectl's port-forward: exec and attach work over "
+                "WebSocket (kubectl >= 1.30, the kubernetes Python client), and port-forward over WebSocket with "
+                "the Python client's protocol (v4.channel.k8s.io)")
 SUCCESS = {"metadata": {}, "status": "Success"}
 
 
@@ -315,7 +315,7 @@ class NodeProxy:
             if info.subresource != "portforward":
                 validate_container(pod, req.q("container"))
             kubelet = await self._kubelet(self._scheduled(pod))
-            if info.subresource != "portforward" or not hasattr(kubelet, "port_forward"):
+            if info.subresource != "portforward":
                 raise errors.bad_request(SPDY_MESSAGE)
             offered = [p.strip() for p in req.headers.get("x-stream-protocol-version", "").split(",")]
             if spdy_portforward.PROTOCOL not in offered:
@@ -325,8 +325,20 @@ class NodeProxy:
             return
         m = pod["metadata"]
         uid = m.get("uid", "")
-        spdy_portforward.accept(transport, lambda port: kubelet.port_forward(uid, port),
-                                f"{m['name']}_{m.get('namespace', '')}", uid)
+
+        async def dial(port: int) -> tuple[Any, Any]:
+            if hasattr(kubelet, "port_forward"):
+                return await kubelet.port_forward(uid, port)
+            # A node agent in another process: one WebSocket per forwarded connection.
+            try:
+                ws = await kubelet.connect("portforward", f"/portForward/{m.get('namespace', '')}/{m['name']}",
+                                           [("uid", uid), ("ports", str(port))], "v4.channel.k8s.io")
+            except errors.StatusError as e:
+                raise OSError(e.message) from None
+            channels = spdy_portforward.KubeletChannels(ws)
+            return channels, channels
+
+        spdy_portforward.accept(transport, dial, f"{m['name']}_{m.get('namespace', '')}", uid)
 
     # --- nodes/proxy ---
 

@@ -60,6 +60,8 @@ class PortForwardSession:
                 return
             try:
                 await _join(data, reader, writer)
+            except OSError as e:  # the pod's side failed after connecting (a remote node reports it so)
+                error.write(f"error forwarding port {port} to pod {self.pod_label}, uid {self.uid}: {e}".encode())
             finally:
                 with contextlib.suppress(Exception):
                     writer.close()
@@ -86,11 +88,54 @@ async def _join(stream: Stream, reader: asyncio.StreamReader, writer: Any) -> No
     upstream = asyncio.ensure_future(to_pod())
     try:
         await from_pod()  # the pod's side ending ends the connection, as it does upstream
-    except OSError:
+    except ConnectionError:
         pass
     finally:
         upstream.cancel()
         await asyncio.gather(upstream, return_exceptions=True)
+
+
+class KubeletChannels:
+    """One port of a node agent in another process, reached over its WebSocket port-forward
+    (v4.channel.k8s.io: data on channel 0, errors on channel 1, each first carrying the port),
+    with the reader/writer calls `_join` makes. An error the agent reports is raised as OSError."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self._seen_port: set[int] = set()
+        self._sending: asyncio.Future | None = None
+
+    async def read(self, n: int = -1) -> bytes:
+        async for message in self.ws:
+            frame = message if isinstance(message, bytes) else message.encode()
+            channel, payload = frame[:1], frame[1:]
+            if not channel:
+                continue
+            if channel[0] not in self._seen_port:
+                self._seen_port.add(channel[0])
+                payload = payload[2:]
+            if channel[0] == 1 and payload:
+                raise OSError(payload.decode(errors="replace"))
+            if channel[0] == 0 and payload:
+                return payload
+        return b""
+
+    def write(self, data: bytes) -> None:
+        previous = self._sending
+
+        async def send() -> None:
+            if previous is not None:
+                await previous
+            await self.ws.send(b"\x00" + data)
+
+        self._sending = asyncio.ensure_future(send())
+
+    async def drain(self) -> None:
+        if self._sending is not None:
+            await self._sending
+
+    def close(self) -> None:
+        asyncio.ensure_future(self.ws.close())
 
 
 _REASONS = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 500: "Internal Server Error"}
