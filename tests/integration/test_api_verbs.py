@@ -194,3 +194,19 @@ def test_service_addresses_are_free_again_as_soon_as_nothing_holds_them(cluster)
     assert "nodePort" not in r.json()["spec"]["ports"][0]
     third = {**body, "metadata": {"name": "third"}, "spec": {**body["spec"], "clusterIP": "10.96.8.9"}}
     assert api.post(svcs, json=third).status_code == 201
+
+
+def test_a_grace_period_only_delays_pods(cluster):
+    # `kubectl delete --now` / `--grace-period=30` on a ConfigMap or a Deployment: upstream deletes
+    # them at once (only pods are deleted gracefully), so the name is free again immediately.
+    api = cluster.client()
+    assert api.post(CM, json=cm("graceful-cm")).status_code == 201
+    assert api.post(DEPLOY, json=deployment("graceful-deploy")).status_code == 201
+    for path, body in ((f"{CM}/graceful-cm", {"gracePeriodSeconds": 30}),
+                       (f"{DEPLOY}/graceful-deploy", {"gracePeriodSeconds": 1})):
+        r = api.request("DELETE", path, json=body)
+        assert r.status_code == 200, r.text
+        assert api.get(path).status_code == 404
+    assert api.post(CM, json=cm("graceful-cm")).status_code == 201
+    r = api.delete(f"{CM}/graceful-cm", params={"gracePeriodSeconds": "5"})
+    assert r.status_code == 200 and api.get(f"{CM}/graceful-cm").status_code == 404

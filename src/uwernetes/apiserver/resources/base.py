@@ -168,8 +168,10 @@ class Strategy:
         return 0
 
     def grace_period(self, obj: Obj, requested: int | None) -> int:
-        """The grace period a delete gets (CheckGracefulDeleteWithOptions)."""
-        return self.default_grace_period(obj) if requested is None else requested
+        """The grace period a delete gets. Only kinds deleted gracefully upstream (pods, which
+        override this) honour a requested one: for every other kind `rest.BeforeDelete` has no
+        graceful strategy and deletes at once, whatever `--grace-period` or `--now` asked."""
+        return self.default_grace_period(obj)
 
     def graceful_hold(self, obj: Obj) -> bool:
         """Whether a delete only marks the object (namespaces wait for their spec finalizers)."""
