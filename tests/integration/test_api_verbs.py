@@ -210,3 +210,15 @@ def test_a_grace_period_only_delays_pods(cluster):
     assert api.post(CM, json=cm("graceful-cm")).status_code == 201
     r = api.delete(f"{CM}/graceful-cm", params={"gracePeriodSeconds": "5"})
     assert r.status_code == 200 and api.get(f"{CM}/graceful-cm").status_code == 404
+
+
+def test_scale_writes_are_owned_by_the_caller_through_the_scale_subresource(cluster):
+    api = cluster.client()
+    assert api.post(DEPLOY, json=deployment("scaled-owner")).status_code == 201
+    r = api.patch(f"{DEPLOY}/scaled-owner/scale", json={"spec": {"replicas": 4}},
+                  headers={**MERGE, "user-agent": "myagent/1.0 (linux/amd64)"})
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 4
+    entries = api.get(f"{DEPLOY}/scaled-owner").json()["metadata"]["managedFields"]
+    mine = [e for e in entries if e.get("subresource") == "scale"]
+    assert [(e["manager"], e["operation"], e["apiVersion"], e["fieldsV1"]) for e in mine] == [
+        ("myagent", "Update", "apps/v1", {"f:spec": {"f:replicas": {}}})]

@@ -75,11 +75,7 @@ class ResourceHandlers:
 
     @staticmethod
     def _field_manager(req: Request) -> str:
-        fm = req.q("fieldManager")
-        if fm:
-            return fm
-        ua = req.headers.get("user-agent", "")
-        return (ua.split("/", 1)[0] or "unknown")[:128]
+        return field_manager_of(req)
 
     @staticmethod
     def _check_write_options(req: Request, kind: str) -> None:
@@ -513,4 +509,13 @@ class ResourceHandlers:
                 pass
 
 
-__all__ = ["ResourceHandlers", "DELETED"]
+def field_manager_of(req: Request) -> str:
+    """The request's field manager: its `fieldManager`, else its User-Agent's program name."""
+    fm = req.q("fieldManager")
+    if fm:
+        return fm
+    ua = req.headers.get("user-agent", "")
+    return (ua.split("/", 1)[0] or "unknown")[:128]
+
+
+__all__ = ["ResourceHandlers", "DELETED", "field_manager_of"]

@@ -70,8 +70,11 @@ def install(app: Any, registry: Registry) -> None:
                 raise errors.conflict(rt.plural, info.name, errors.OBJECT_MODIFIED, rt.group)
             return adapter.apply_scale(obj, new_scale)
 
-        ctx = registry.context(user=req.user, groups=req.groups, dry_run=bool(req.query.get("dryRun")))
-        out, _ = await registry.patch(rt, ns, info.name, mutate, ctx, req.q("fieldManager") or "", "")
+        from uwernetes.apiserver.handlers import field_manager_of
+
+        ctx = registry.context(user=req.user, groups=req.groups, dry_run=bool(req.query.get("dryRun")),
+                               subresource="scale")
+        out, _ = await registry.patch(rt, ns, info.name, mutate, ctx, field_manager_of(req), "scale")
         return Response(200, orjson.dumps(adapter.to_scale(out)))
 
     async def binding(req: Request, info: RequestInfo, rt: ResourceType, send) -> Response:
