@@ -222,3 +222,14 @@ def test_scale_writes_are_owned_by_the_caller_through_the_scale_subresource(clus
     mine = [e for e in entries if e.get("subresource") == "scale"]
     assert [(e["manager"], e["operation"], e["apiVersion"], e["fieldsV1"]) for e in mine] == [
         ("myagent", "Update", "apps/v1", {"f:spec": {"f:replicas": {}}})]
+
+
+def test_scale_subresource_as_a_table(cluster):
+    api = cluster.client()
+    assert api.post(DEPLOY, json=deployment("scale-table")).status_code == 201
+    r = api.get(f"{DEPLOY}/scale-table/scale", headers={"accept": TABLE})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json;as=Table")
+    table = r.json()
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Desired", "Available", "Age"]
+    assert table["rows"][0]["cells"][:3] == ["scale-table", 1, 0]
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"

@@ -7,11 +7,12 @@ from typing import Any
 
 import orjson
 
-from uwernetes.apiserver import negotiation
+from uwernetes.apiserver import negotiation, tables
 from uwernetes.apiserver.http import Request, Response
 from uwernetes.apiserver.registry import Registry
 from uwernetes.apiserver.request_info import RequestInfo
-from uwernetes.apiserver.resources.base import ResourceType
+from uwernetes.apiserver.resources import core_common as common
+from uwernetes.apiserver.resources.base import Column, Printer, ResourceType
 from uwernetes.machinery import errors
 
 SCALE_KIND = {"apiVersion": "autoscaling/v1", "kind": "Scale"}
@@ -42,6 +43,11 @@ def install(app: Any, registry: Registry) -> None:
         ns = info.namespace or None
         if info.verb == "get":
             obj = await registry.get(rt, ns, info.name)
+            accept = negotiation.parse_accept(req.headers.get("accept"))
+            if accept.table:
+                body = tables.table(_SCALE_RT, [adapter.to_scale(obj)], req.q("includeObject") or "Metadata", accept.table)
+                return Response(200, orjson.dumps(body),
+                                "application/json;as=Table;v=" + accept.table.split("/")[1] + ";g=meta.k8s.io")
             return Response(200, orjson.dumps(adapter.to_scale(obj)))
         if info.verb not in ("update", "patch"):
             raise errors.StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
@@ -118,4 +124,21 @@ def _validate_scale(rt: ResourceType, name: str, scale: dict) -> None:
         raise errors.invalid("Scale", name, [field.invalid("spec.replicas", replicas, "must be greater than or equal to 0")], "autoscaling")
 
 
-_SCALE_RT = ResourceType(group="autoscaling", version="v1", kind="Scale", plural="scales", namespaced=True)
+def _scale_row(scale: dict) -> list[Any]:
+    return [common.name_of(scale), (scale.get("spec") or {}).get("replicas", 0),
+            (scale.get("status") or {}).get("replicas", 0), common.age(scale)]
+
+
+# Upstream's Scale printer: `kubectl get deploy x --subresource=scale`.
+_SCALE_PRINTER = Printer(
+    columns=[
+        common.name_column(),
+        Column("Desired", type="integer", description="replicas is the desired number of instances for the scaled object."),
+        Column("Available", type="integer",
+               description="replicas is the actual number of observed instances of the scaled object."),
+        common.age_column(),
+    ],
+    row=_scale_row,
+)
+_SCALE_RT = ResourceType(group="autoscaling", version="v1", kind="Scale", plural="scales", namespaced=True,
+                         printer=_SCALE_PRINTER)
