@@ -105,6 +105,9 @@ def test_kubectl_with_a_crd(cluster, version, tmp_path):
     assert diff.returncode == 1 and "+  image: fourth-image" in diff.stdout
     explain = k("explain", "crontabs.spec.cronSpec").stdout
     assert "The cron schedule." in explain
+    top = k("explain", "crontabs").stdout
+    assert "APIVersion defines the versioned schema of this representation of an object." in top
+    assert "Standard object's metadata." in top
     assert "crontab.stable.example.com/my-new-cron-object" in k("get", "all", "-n", ns).stdout
     bad = k("apply", "-n", ns, "-f", "-", input=cr().replace("my-new-cron-object", "bad") + "  replicas: 0\n", check=False)
     assert bad.returncode != 0

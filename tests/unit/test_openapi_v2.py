@@ -100,7 +100,11 @@ def test_custom_resources_are_published_as_upstream_converts_them():
     defs = openapi_v2.custom_definitions([_custom(WIDGET)], set(openapi_v2.definition_names([])))
     widget = defs["com.example.v1.Widget"]
     assert widget["x-kubernetes-group-version-kind"] == [{"group": "example.com", "kind": "Widget", "version": "v1"}]
-    assert widget["properties"]["metadata"] == {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
+    assert widget["properties"]["metadata"] == {
+        "$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+        "description": "Standard object's metadata. More info: "
+                       "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata"}
+    assert widget["properties"]["kind"]["description"].startswith("Kind is a string value representing the REST")
     spec = widget["properties"]["spec"]
     assert spec["required"] == ["size"]  # a nullable field is never required in v2
     assert spec["properties"]["note"] == {}

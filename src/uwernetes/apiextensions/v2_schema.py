@@ -46,22 +46,25 @@ def to_v2(node: dict[str, Any]) -> dict[str, Any]:
 def definitions(group: str, version: str, kind: str, list_kind: str, schema: dict[str, Any] | None,
                 name: str, list_name: str) -> dict[str, dict[str, Any]]:
     """The kind's and its list's v2 definitions, as upstream names and shapes them."""
+    from uwernetes.apiserver.openapi import type_meta_docs
+
+    docs = type_meta_docs()
     body = to_v2(schema or {"type": "object", "x-kubernetes-preserve-unknown-fields": True})
     if "properties" in body or not body.get("x-kubernetes-preserve-unknown-fields"):
         props = dict(body.get("properties") or {})
-        props["apiVersion"] = {"type": "string"}
-        props["kind"] = {"type": "string"}
-        props["metadata"] = {"$ref": _OBJECT_META}
+        props["apiVersion"] = {"description": docs["apiVersion"], "type": "string"}
+        props["kind"] = {"description": docs["kind"], "type": "string"}
+        props["metadata"] = {"$ref": _OBJECT_META, "description": docs["metadata"]}
         body["properties"] = props
     body["type"] = "object"
     body["x-kubernetes-group-version-kind"] = [{"group": group, "kind": kind, "version": version}]
     listing = {
         "description": f"{list_kind} is a list of {kind}",
         "properties": {
-            "apiVersion": {"type": "string"},
+            "apiVersion": {"description": docs["apiVersion"], "type": "string"},
             "items": {"items": {"$ref": f"#/definitions/{name}"}, "type": "array"},
-            "kind": {"type": "string"},
-            "metadata": {"$ref": _LIST_META},
+            "kind": {"description": docs["kind"], "type": "string"},
+            "metadata": {"$ref": _LIST_META, "description": docs["listMetadata"]},
         },
         "required": ["items"],
         "type": "object",

@@ -560,25 +560,38 @@ def _schema_of(rt: ResourceType) -> dict[str, Any] | None:
     return schema if isinstance(schema, dict) else None
 
 
+@functools.cache
+def type_meta_docs() -> dict[str, str]:
+    """The standard texts upstream gives a custom resource's apiVersion, kind and metadata (and its
+    list's metadata): the same as every built-in kind's."""
+    pod = schemas.definitions()["io.k8s.api.core.v1.Pod"]["properties"]
+    pods = schemas.definitions()["io.k8s.api.core.v1.PodList"]["properties"]
+    return {"apiVersion": pod["apiVersion"]["description"], "kind": pod["kind"]["description"],
+            "metadata": pod["metadata"]["description"], "listMetadata": pods["metadata"]["description"]}
+
+
 def _crd_schemas(rt: ResourceType, schema: dict[str, Any]) -> tuple[str, str, dict[str, dict[str, Any]]]:
     """Component schemas for a resource that brings its own (a CRD version): the kind and its list."""
     name = crd_definition_name(rt.group, rt.version, rt.kind)
     list_name = crd_definition_name(rt.group, rt.version, rt.list_kind)
     body = convert(schema)
+    docs = type_meta_docs()
     props = dict(body.get("properties") or {})
-    props.setdefault("apiVersion", {"type": "string"})
-    props.setdefault("kind", {"type": "string"})
-    props["metadata"] = {"allOf": [_ref(_OBJECT_META)]}
+    props.setdefault("apiVersion", {"description": docs["apiVersion"], "type": "string"})
+    props.setdefault("kind", {"description": docs["kind"], "type": "string"})
+    props["metadata"] = {"allOf": [_ref(_OBJECT_META)], "description": docs["metadata"]}
     body["properties"] = props
     body.setdefault("type", "object")
     body["x-kubernetes-group-version-kind"] = [{"group": rt.group, "kind": rt.kind, "version": rt.version}]
     listing = {
         "description": f"{rt.kind}List is a list of {rt.kind}",
         "properties": {
-            "apiVersion": {"type": "string"},
-            "items": {"items": _ref(name), "type": "array"},
-            "kind": {"type": "string"},
-            "metadata": {"allOf": [_ref(_LIST_META)]},
+            "apiVersion": {"description": docs["apiVersion"], "type": "string"},
+            "items": {"description": f"List of {rt.plural}. More info: "
+                                     "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md",
+                      "items": _ref(name), "type": "array"},
+            "kind": {"description": docs["kind"], "type": "string"},
+            "metadata": {"allOf": [_ref(_LIST_META)], "description": docs["listMetadata"]},
         },
         "required": ["items"],
         "type": "object",
