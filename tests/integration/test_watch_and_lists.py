@@ -83,6 +83,17 @@ def test_pages_of_one_list_come_from_one_snapshot(api):
     assert "continue" not in rest["metadata"]
 
 
+def test_resource_version_zero_lists_everything_whatever_the_limit(api):
+    # v1.30 serves resourceVersion=0 from the watch cache, which has no pagination.
+    for i in range(3):
+        api.post(CM, json=cm(f"rv0-{i}", grp="rv0"))
+    whole = api.get(CM, params={"labelSelector": "grp=rv0", "limit": 1, "resourceVersion": "0"}).json()
+    assert [i["metadata"]["name"] for i in whole["items"]] == ["rv0-0", "rv0-1", "rv0-2"]
+    assert "continue" not in whole["metadata"]
+    paged = api.get(CM, params={"labelSelector": "grp=rv0", "limit": 1}).json()
+    assert len(paged["items"]) == 1 and paged["metadata"]["continue"]
+
+
 def test_compacted_revisions_are_gone(cluster, api):
     old = api.post(CM, json=cm("old", grp="compact")).json()["metadata"]["resourceVersion"]
     first = api.get(CM, params={"labelSelector": "grp=page", "limit": 1}).json()

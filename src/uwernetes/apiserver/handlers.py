@@ -260,6 +260,9 @@ class ResourceHandlers:
                     rt, ns, labels, fields, limit, start, revision, from_cache=False
                 )
             else:
+                if rv_text == "0":
+                    # Served from the watch cache, which in v1.30 ignores limit: the whole list, no continue.
+                    limit = 0
                 if rv and rv > self.registry.store.revision:
                     raise errors.StatusError(
                         504, "Timeout", f"Too large resource version: {rv}, current: {self.registry.store.revision}",
