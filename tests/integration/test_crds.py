@@ -243,6 +243,13 @@ def test_two_versions_one_storage(cluster):
     assert r.json()["apiVersion"] == "example.com/v2"
     assert api.get("/apis/example.com/v1/namespaces/default/sprockets/s").json()["apiVersion"] == "example.com/v1"
     assert api.get("/apis/example.com").json()["preferredVersion"]["version"] == "v2"
+    # Both versions are kept as the storage version (v1): one storageVersionHash.
+    from uwernetes.apiserver.discovery import storage_version_hash
+
+    hashes = {v: next(r["storageVersionHash"] for r in api.get(f"/apis/example.com/{v}").json()["resources"]
+                      if r["name"] == "sprockets") for v in ("v1", "v2")}
+    assert hashes == {"v1": storage_version_hash("example.com", "v1", "Sprocket")} | {
+        "v2": storage_version_hash("example.com", "v1", "Sprocket")}
 
 
 def test_deprecated_versions_warn_on_every_request(cluster):

@@ -47,6 +47,7 @@ class CustomResourceType(ResourceType):
     crd_name: str = ""
     crd_uid: str = ""
     scale_paths: dict[str, str] | None = None
+    storage_version: str = ""  # the CRD's storage version, which every served version is kept as
     # Set while the CRD is being deleted: creates are refused.
     state: dict[str, bool] = field(default_factory=lambda: {"terminating": False})
 
@@ -258,6 +259,7 @@ def resource_types(crd: Obj, state: dict[str, bool] | None = None) -> list[Custo
             scale_paths=scale if isinstance(scale, dict) else None,
             state=state,
             deprecation_warning=_deprecation_warning(group, name, names.get("kind", ""), version),
+            storage_version=storage or name,
         )
         out.append(rt)
     return out

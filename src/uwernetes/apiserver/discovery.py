@@ -5,6 +5,8 @@ kubectl reads the aggregated form (exact Content-Type required), every Python cl
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections import defaultdict
 from typing import Any
@@ -38,6 +40,12 @@ def version_priority(version: str) -> tuple:
 
 def _group_key(group: str) -> tuple[int, str]:
     return (_GROUP_ORDER.index(group), group) if group in _GROUP_ORDER else (len(_GROUP_ORDER), group)
+
+
+def storage_version_hash(group: str, version: str, kind: str) -> str:
+    """Upstream's opaque storageVersionHash: the first 8 bytes of sha256("group/version/kind"), base64."""
+    digest = hashlib.sha256(f"{group}/{version}/{kind}".encode()).digest()
+    return base64.b64encode(digest[:8]).decode()
 
 
 class Discovery:
@@ -96,6 +104,8 @@ class Discovery:
                 entry["shortNames"] = list(r.short_names)
             if r.categories:
                 entry["categories"] = list(r.categories)
+            if "watch" in r.verbs:  # stored kinds; reviews, bindings and componentstatuses are not
+                entry["storageVersionHash"] = storage_version_hash(*self._storage_gvk(r))
             out.append(entry)
             for s in r.subresources:
                 sub: dict[str, Any] = {"name": f"{r.plural}/{s.name}", "singularName": "", "namespaced": r.namespaced}
@@ -106,6 +116,18 @@ class Discovery:
                 sub["verbs"] = list(s.verbs)
                 out.append(sub)
         return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": out}
+
+    def _storage_gvk(self, r: ResourceType) -> tuple[str, str, str]:
+        """The group, version and kind a resource is stored as (its hash changes when that does)."""
+        version = getattr(r, "storage_version", "")
+        if version:
+            return r.group, version, r.kind
+        if r.storage_resource is not None:
+            primary = next((x for x in self.resources
+                            if (x.group, x.plural) == r.storage_resource and x.storage_resource is None), None)
+            if primary is not None:
+                return primary.group, primary.version, primary.kind
+        return r.group, r.version, r.kind
 
     # --- aggregated ---
 
