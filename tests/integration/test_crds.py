@@ -270,6 +270,37 @@ def test_deprecated_versions_warn_on_every_request(cluster):
     assert api.get("/apis/example.com/v1/namespaces/default/gizmos/g").headers.get_list("warning") == []
 
 
+def test_reads_follow_the_schema_the_object_is_stored_by(cluster):
+    # Upstream's storage codec prunes and defaults on every read: a default added to the CRD shows
+    # on objects stored before it, and a version that keeps unknown fields cannot smuggle them
+    # into the storage version's view.
+    api = cluster.client()
+    crd = widget_crd(name="knobs")
+    v1 = crd["spec"]["versions"][0]
+    loose = {"name": "v1alpha1", "served": True, "storage": False,
+             "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}
+    crd["spec"]["versions"] = [v1, loose]
+    assert api.post(CRDS, json=crd).status_code == 201
+    wait_established(api, "knobs.example.com")
+    path = "/apis/example.com/v1/namespaces/default/knobs"
+    assert api.post(path, json={"apiVersion": "example.com/v1", "kind": "Knob", "metadata": {"name": "k1"},
+                                "spec": {"size": 2}}).status_code == 201
+    loose_obj = {"apiVersion": "example.com/v1alpha1", "kind": "Knob", "metadata": {"name": "k2"},
+                 "spec": {"size": 3, "anything": "goes"}}
+    assert api.post("/apis/example.com/v1alpha1/namespaces/default/knobs", json=loose_obj).status_code == 201
+    assert api.get(f"{path}/k2").json()["spec"] == {"size": 3, "color": "blue"}
+    patch = [{"op": "add", "path": "/spec/versions/0/schema/openAPIV3Schema/properties/spec/properties/shape",
+              "value": {"type": "string", "default": "round"}}]
+    r = api.patch(f"{CRDS}/knobs.example.com", json=patch, headers={"content-type": "application/json-patch+json"})
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while api.get(f"{path}/k1").json()["spec"].get("shape") != "round":
+        assert time.monotonic() < deadline, api.get(f"{path}/k1").json()
+        time.sleep(0.05)
+    listed = {i["metadata"]["name"]: i["spec"] for i in api.get(path).json()["items"]}
+    assert listed["k1"] == {"size": 2, "color": "blue", "shape": "round"}
+
+
 def test_deleting_crd_deletes_instances(cluster):
     api = cluster.client()
     assert api.post(CRDS, json=widget_crd(name="doohickeys")).status_code == 201

@@ -223,6 +223,7 @@ def resource_types(crd: Obj, state: dict[str, bool] | None = None) -> list[Custo
     storage = next((v.get("name") for v in versions_of(crd) if v.get("storage")), None)
     multi = len(versions_of(crd)) > 1 or len(status.get("storedVersions") or []) > 1
     state = state if state is not None else {"terminating": False}
+    schemas_by_version = {v.get("name", ""): version_schema(v) for v in versions_of(crd)}
     out: list[CustomResourceType] = []
     for version in versions_of(crd):
         if not version.get("served"):
@@ -252,7 +253,7 @@ def resource_types(crd: Obj, state: dict[str, bool] | None = None) -> list[Custo
             builtin=False,
             storage_resource=(group, plural) if multi else None,
             to_storage=_set_api_version(storage_api_version) if multi else None,
-            from_storage=_set_api_version(api_version) if multi else None,
+            from_storage=_reader(schemas_by_version, api_version),
             schema=own_schema,
             crd_name=(crd.get("metadata") or {}).get("name", ""),
             crd_uid=(crd.get("metadata") or {}).get("uid", ""),
@@ -263,6 +264,28 @@ def resource_types(crd: Obj, state: dict[str, bool] | None = None) -> list[Custo
         )
         out.append(rt)
     return out
+
+
+def _reader(schemas_by_version: dict[str, dict | None], api_version: str):
+    """A stored object as a read returns it (upstream's storage codec for custom resources):
+    pruned and defaulted by the schema of the version it is stored as, so a schema change shows at
+    once; read through another version, given that version and pruned by its schema. Works on a
+    copy: watch events share one object between their watchers."""
+    target = schemas_by_version.get(api_version.rpartition("/")[2])
+
+    def read(obj: Obj) -> Obj:
+        out = orjson.loads(orjson.dumps(obj))
+        stored = schemas_by_version.get(str(out.get("apiVersion") or "").rpartition("/")[2])
+        if stored is not None:
+            schema.prune(out, stored)
+            schema.apply_defaults(out, stored)
+        if out.get("apiVersion") != api_version:
+            out["apiVersion"] = api_version
+            if target is not None:
+                schema.prune(out, target)
+        return out
+
+    return read
 
 
 def _set_api_version(api_version: str):
