@@ -122,6 +122,28 @@ def test_crash_loop_back_off_grows(pc):
     pc.kubectl("delete", "pod", "crasher", "--grace-period=0", "--force", check=False)
 
 
+def _events(c, pod: str) -> list[tuple[str, str, str]]:
+    out = c.kubectl("get", "events", "--field-selector", f"involvedObject.name={pod}",
+                    "-o", "jsonpath={range .items[*]}{.type}|{.reason}|{.message}{'\\n'}{end}").stdout
+    return [tuple(line.split("|", 2)) for line in out.splitlines() if line]
+
+
+def test_kubelet_lifecycle_events(pc):
+    pc.kubectl("create", "-f", "-", input=manifest("eventful", ["sh", "-c", "sleep 3600"], restart="Always"))
+    pc.kubectl("create", "-f", "-", input=manifest("crashy", ["sh", "-c", "exit 1"], restart="Always"))
+    wait_for(lambda: ("Normal", "Started", "Started container c") in _events(pc, "eventful"), 20, 0.1,
+             "Started event")
+    assert _events(pc, "eventful")[1:4] == [
+        ("Normal", "Pulled", 'Container image "busybox" already present on machine'),
+        ("Normal", "Created", "Created container c"), ("Normal", "Started", "Started container c")]
+    uid = pod_json(pc, "crashy")["metadata"]["uid"]
+    backoff = ("Warning", "BackOff", f"Back-off restarting failed container c in pod crashy_default({uid})")
+    wait_for(lambda: backoff in _events(pc, "crashy"), 20, 0.1, "BackOff event")
+    pc.kubectl("delete", "pod", "eventful", "--wait=true", timeout=60)
+    assert ("Normal", "Killing", "Stopping container c") in _events(pc, "eventful")
+    pc.kubectl("delete", "pod", "crashy", "--grace-period=0", "--force", check=False)
+
+
 def test_delete_sends_sigterm_then_sigkill(pc, tmp_path):
     marks = tmp_path / "marks"
     marks.mkdir()

@@ -424,6 +424,11 @@ class PodWorker:
     def probe_event(self, name: str, event_type: str, reason: str, message: str) -> None:
         self.node.pool.events.record(self.pod, name, event_type, reason, message, node=self.node.name)
 
+    def lifecycle_event(self, name: str, event_type: str, reason: str, message: str) -> None:
+        """The kubelet's container lifecycle events, where the runtime runs real containers."""
+        if self.node.runtime.capabilities.lifecycle_events:
+            self.probe_event(name, event_type, reason, message)
+
     async def _kill_unhealthy(self, name: str, probe_type: str, cp: probes.ContainerProbes) -> None:
         """Kill a container whose liveness/startup probe failed; sync restarts it per restartPolicy."""
         cid = self.cids.get(name)
@@ -567,6 +572,8 @@ class PodWorker:
                 rec.message = (f"back-off {go_duration(entry.backoff)} restarting failed container={name} "
                                f"pod={self.name}_{self.namespace}({self.uid})")
                 rec.ready = rec.started = False
+                self.lifecycle_event(name, "Warning", "BackOff", f"Back-off restarting failed container {name} in "
+                                     f"pod {self.name}_{self.namespace}({self.uid})")
                 self.kick_at(event_time + entry.backoff)
                 return
             self.backoff[name] = backoff_next(self.backoff.get(name), event_time, pool.backoff_base)
@@ -583,6 +590,11 @@ class PodWorker:
         except ContainerError as e:
             self._start_failed(name, rec, e, now)
             return
+        # Images are not pulled (see README): the kubelet's words for an image it already has,
+        # once the runtime has accepted it.
+        self.lifecycle_event(name, "Normal", "Pulled", f'Container image "{c.get("image") or ""}" already '
+                             "present on machine")
+        self.lifecycle_event(name, "Normal", "Created", f"Created container {name}")
         self.cids[name] = cid
         pool.track_container(cid, self, name)
         rec.container_id = f"{self.node.runtime.name}://{cid}"
@@ -600,6 +612,7 @@ class PodWorker:
             self._starting.discard(name)
             self._start_failed(name, rec, e, now)
             return
+        self.lifecycle_event(name, "Normal", "Started", f"Started container {name}")
         cs = self.node.runtime.container_status(cid)
         if cs is not None and cs.state is not ContainerState.CREATED:
             self.on_container_state(name, cs)
@@ -608,6 +621,7 @@ class PodWorker:
         rec.state = "waiting"
         rec.reason = e.reason
         rec.message = e.message
+        self.lifecycle_event(name, "Warning", "Failed", f"Error: {e.message or e.reason}")
         entry = backoff_next(self.backoff.get("start:" + name), now, self.node.pool.backoff_base)
         self.backoff["start:" + name] = entry
         self.kick_at(now + entry.backoff)
@@ -639,6 +653,8 @@ class PodWorker:
                     if c.get("restartPolicy") == "Always" and c["name"] in self.cids]
         for group in (regular, sidecars):
             live = [n for n in group if (s := rt.container_status(self.cids[n])) and s.state is not ContainerState.EXITED]
+            for n in live:
+                self.lifecycle_event(n, "Normal", "Killing", f"Stopping container {n}")
             if live:
                 await asyncio.gather(*(rt.stop_container(self.cids[n], grace) for n in live), return_exceptions=True)
                 for n in live:

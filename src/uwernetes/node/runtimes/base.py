@@ -163,6 +163,9 @@ class Capabilities:
     port_forward: bool = False
     logs: bool = False  # writes container output to ContainerConfig.log_path
     usage: bool = False  # usage() returns real samples
+    # The kubelet's container lifecycle events (Pulled, Created, Started, BackOff, Failed, Killing):
+    # real for real processes; a simulated runtime stays quiet, as kwok does, to scale.
+    lifecycle_events: bool = False
 
 
 ExitHandler = Callable[[str, ContainerStatus], None]

@@ -198,6 +198,7 @@ class ProcessRuntime:
         self.mount_namespace = is_root if mount_namespace is None else (mount_namespace and is_root)
         rro = self.mount_namespace and probe_recursive_read_only()
         self.capabilities = Capabilities(recursive_read_only=rro, exec=True, attach=True, port_forward=True,
+                                         lifecycle_events=True,
                                          logs=True, usage=True)
         self._ids = itertools.count(1)
         self._prefix = os.urandom(4).hex()
