@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -94,3 +96,35 @@ def names(api: httpx.Client, path: str) -> list[str]:
 def table_rows(text: str) -> list[list[str]]:
     """kubectl's column output split on runs of two or more spaces (cells may hold single spaces)."""
     return [re.split(r"\s{2,}", line.strip()) for line in ANSI.sub("", text).splitlines() if line.strip()]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve_nginx(c: Any, name: str) -> int:
+    """Create a pod running the process runtime's nginx stand-in on a free port; its port, once listening."""
+    port = free_port()
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
+           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
+    c.kubectl("create", "-f", "-", input=json.dumps(pod))
+    c.kubectl("wait", "--for=condition=Ready", f"pod/{name}", "--timeout=30s")
+
+    def listening() -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    wait_for(listening, 15, 0.05, "nginx stand-in listening")
+    return port
+
+
+def http_get(port: int) -> bytes:
+    """GET / on 127.0.0.1:port over a fresh connection, the whole response."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    return data

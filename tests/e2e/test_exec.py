@@ -4,13 +4,12 @@ v5) and the official Python client (v4 channel protocol)."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import socket
 import subprocess
 
 import pytest
 from conftest import kubectl_binary, start_thread_cluster
-from kubeutil import wait_for
+from kubeutil import free_port, http_get, serve_nginx
 
 pytestmark = [
     pytest.mark.e2e,
@@ -18,12 +17,6 @@ pytestmark = [
                        or importlib.util.find_spec("uwernetes.scheduler.main") is None,
                        reason="needs the node agent and the scheduler"),
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -90,28 +83,7 @@ def test_python_client_exec(ec):
 
 @pytest.fixture(scope="module")
 def web_port(ec) -> int:
-    """A pod serving HTTP on a free port (the process runtime's nginx stand-in)."""
-    port = free_port()
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
-    ec.kubectl("create", "-f", "-", input=json.dumps(pod))
-    ec.kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
-
-    def listening():
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(listening, 15, 0.05, "nginx stand-in listening")
-    return port
-
-
-def _http_get(port: int) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
-        data = b""
-        while chunk := sock.recv(4096):
-            data += chunk
-    return data
+    return serve_nginx(ec, "web")
 
 
 def test_python_client_port_forward(ec, web_port):
@@ -147,7 +119,7 @@ def test_kubectl_port_forward_over_spdy(ec, web_port, version):
     try:
         assert proc.stdout.readline().startswith(f"Forwarding from 127.0.0.1:{local} -> {web_port}")
         for _ in range(2):  # each local connection gets its own pair of streams
-            data = _http_get(local)
+            data = http_get(local)
             assert data.startswith(b"HTTP/1.") and b"Welcome to nginx!" in data
     finally:
         proc.terminate()

@@ -5,9 +5,7 @@ goes Unknown."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -15,7 +13,7 @@ import threading
 import httpx
 import pytest
 from conftest import ROOT, ProcessCluster, kubectl_binary
-from kubeutil import wait_for
+from kubeutil import free_port, http_get, serve_nginx, wait_for
 
 pytestmark = [
     pytest.mark.e2e,
@@ -160,19 +158,7 @@ def test_python_client_port_forward(rc):
     from kubernetes import client as k8s
     from kubernetes.stream import portforward
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
-           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
-    rc.kubectl("create", "-f", "-", input=json.dumps(pod))
-    rc.kubectl("wait", "--for=condition=Ready", "pod/web", "--timeout=30s")
-
-    def listening():
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(listening, 15, 0.05, "nginx stand-in listening")
+    port = serve_nginx(rc, "web")
     api_client = rc.python_client()
     try:
         pf = portforward(k8s.CoreV1Api(api_client).connect_get_namespaced_pod_portforward, "web", "default",
@@ -191,32 +177,14 @@ def test_python_client_port_forward(rc):
 
 
 def test_kubectl_port_forward_reaches_a_pod_on_the_remote_node(rc):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-spdy"},
-           "spec": {"containers": [{"name": "web", "image": "nginx", "ports": [{"containerPort": port}]}]}}
-    rc.kubectl("create", "-f", "-", input=json.dumps(pod))
-    rc.kubectl("wait", "--for=condition=Ready", "pod/web-spdy", "--timeout=30s")
-
-    def listening():
-        with socket.socket() as s:
-            return s.connect_ex(("127.0.0.1", port)) == 0
-
-    wait_for(listening, 15, 0.05, "nginx stand-in listening")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        local = s.getsockname()[1]
+    port = serve_nginx(rc, "web-spdy")
+    local = free_port()
     proc = subprocess.Popen([kubectl_binary("1.30"), f"--kubeconfig={rc.kubeconfig}", "port-forward",
                              "pod/web-spdy", f"{local}:{port}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
         assert proc.stdout.readline().startswith(f"Forwarding from 127.0.0.1:{local}")
-        with socket.create_connection(("127.0.0.1", local), timeout=10) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nHost: web\r\nConnection: close\r\n\r\n")
-            data = b""
-            while chunk := sock.recv(4096):
-                data += chunk
+        data = http_get(local)
         assert data.startswith(b"HTTP/1.") and b"Welcome to nginx!" in data
     finally:
         proc.terminate()
