@@ -52,3 +52,16 @@ def node_info(node: dict, *pods: dict) -> framework.NodeInfo:
 
 def pod_info(pod: dict) -> framework.PodInfo:
     return framework.PodInfo(pod)
+
+
+def test_scheduler_events_are_reported_by_controller_and_host():
+    import socket
+
+    from uwernetes.scheduler.events import make_event
+
+    pod = {"metadata": {"name": "p", "namespace": "ns", "uid": "u", "resourceVersion": "3"}}
+    ev = make_event(pod, "Normal", "Scheduled", "Binding", "Successfully assigned ns/p to n1", "default-scheduler")
+    # client-go's recorder names the instance <controller>-<hostname>, as `get events -o wide` shows it.
+    assert (ev["reportingComponent"], ev["reportingInstance"]) == (
+        "default-scheduler", f"default-scheduler-{socket.gethostname()}")
+    assert ev["metadata"]["name"].startswith("p.") and ev["involvedObject"]["uid"] == "u"

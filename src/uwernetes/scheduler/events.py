@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import socket
 import time
 from collections.abc import Callable
@@ -55,7 +54,7 @@ def make_event(pod: dict, event_type: str, reason: str, action: str, message: st
         "action": action,
         "source": {"component": component},
         "reportingComponent": component,
-        "reportingInstance": f"{component}-{_HOST}-{os.getpid()}",
+        "reportingInstance": f"{component}-{_HOST}",  # client-go's recorder: controller-hostname
         "firstTimestamp": now,
         "lastTimestamp": now,
         "count": 1,
