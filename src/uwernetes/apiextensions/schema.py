@@ -24,6 +24,7 @@ import orjson
 
 from uwernetes.machinery import field
 from uwernetes.machinery.field import FieldError
+from uwernetes.machinery.patch.gofmt import go_float
 
 Schema = dict[str, Any]
 _IMPLICIT_ROOT = ("apiVersion", "kind", "metadata")
@@ -159,23 +160,6 @@ def type_name(value: Any) -> str:
     if isinstance(value, list):
         return "array"
     return "object"
-
-
-def go_float(value: float) -> str:
-    """Go's `%v` for a float64 (shortest representation, exponent from 1e+06 / below 1e-04)."""
-    if value == int(value) and abs(value) < 1e21:
-        if abs(value) >= 1e6:
-            mantissa = f"{value:e}".split("e")
-            digits = repr(float(mantissa[0])).rstrip("0").rstrip(".")
-            exp = int(mantissa[1])
-            return f"{digits}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-        return str(int(value))
-    text = repr(value)
-    if "e" in text:
-        mantissa, exp_text = text.split("e")
-        exp = int(exp_text)
-        return f"{mantissa}e{'+' if exp >= 0 else '-'}{abs(exp):02d}"
-    return text
 
 
 def _bound(bound: Any, data: Any) -> str:
