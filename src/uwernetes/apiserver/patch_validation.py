@@ -37,20 +37,20 @@ def validating(
         return strict.unknown_fields(obj, group, version, kind)
 
     duplicates: list[str] = []
-    body_clean = media == negotiation.JSON_PATCH  # decided below for merge and strategic patches
+    # A JSON patch's operations can add anything anywhere: its result is always walked.
+    walk_result = True
     if media != negotiation.JSON_PATCH:
         patch = _decoded(body)
         if mode != "Ignore":
             duplicates = strict.duplicate_fields(body) if isinstance(patch, dict) else []
-        body_clean = not isinstance(patch, dict) or not unknown(_without_directives(patch))
+        walk_result = isinstance(patch, dict) and bool(unknown(_without_directives(patch)))
 
     def run(current: Obj) -> Obj:
         new = apply_fn(current)
         warnings.clear()
-        found = [] if body_clean and media != negotiation.JSON_PATCH else sorted(unknown(new), key=strict.path_order)
-        if found:
-            for path in found:
-                strict.remove_field(new, path)
+        found = sorted(unknown(new), key=strict.path_order) if walk_result else []
+        for path in found:
+            strict.remove_field(new, path)
         if mode == "Ignore":
             return new
         problems = strict.problems(found, duplicates)
